@@ -1,0 +1,18 @@
+with source as (
+    {{ latest_landed_rows(source('surveys', 'survey_responses'), ['response_id']) }}
+),
+
+renamed as (
+    select
+        response_id,
+        account_id,
+        {{ dbt.hash('lower(trim(respondent_email))') }} as respondent_email_hash,
+        survey_type,
+        comment as response_comment,
+        cast(score as integer) as response_score,
+        cast(responded_at as date) as responded_date,
+        cast(responded_at as timestamp) as responded_at
+    from source
+)
+
+select * from renamed

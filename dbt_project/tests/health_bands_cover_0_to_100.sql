@@ -1,0 +1,25 @@
+-- Guards the band configuration: bands start at 0, end at 100, and each starts where the previous one ends.
+with ordered as (
+    select
+        band,
+        min_score,
+        max_score,
+        lag(max_score) over (order by min_score) as previous_max_score,
+        row_number() over (order by min_score) as position_from_bottom,
+        row_number() over (order by min_score desc) as position_from_top
+    from {{ ref('health_bands') }}
+),
+
+validation_errors as (
+    select band, 'band is empty or inverted' as problem from ordered where max_score <= min_score
+    union all
+    select band, 'lowest band does not start at 0' from ordered where position_from_bottom = 1 and min_score <> 0
+    union all
+    select band, 'highest band does not end at 100' from ordered where position_from_top = 1 and max_score <> 100
+    union all
+    select band, 'gap or overlap with the band below'
+    from ordered
+    where previous_max_score is not null and min_score <> previous_max_score
+)
+
+select * from validation_errors

@@ -1,0 +1,36 @@
+"""Where things live. Every path the project uses is resolved here, from environment variables.
+
+HEALTHSCORE_WAREHOUSE    DuckDB file the pipeline writes (default: warehouse/healthscore.duckdb)
+HEALTHSCORE_LANDING_DIR  directory holding the raw source files (default: seeds/landing, the sample)
+DAGSTER_HOME             run history and logs (default: .dagster, set by the Makefile)
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+STAGING_MODELS_DIR = DBT_PROJECT_DIR / "models" / "staging"
+SAMPLE_LANDING_DIR = REPO_ROOT / "seeds" / "landing"
+
+
+@dataclass(frozen=True)
+class Settings:
+    warehouse_path: Path
+    landing_dir: Path
+
+
+def _absolute(value: str) -> Path:
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else (Path.cwd() / path).resolve()
+
+
+def load_settings() -> Settings:
+    """Reads the environment, and exports the resolved warehouse path so the dbt profile sees it too."""
+    warehouse = _absolute(os.environ.get("HEALTHSCORE_WAREHOUSE", str(REPO_ROOT / "warehouse" / "healthscore.duckdb")))
+    landing = _absolute(os.environ.get("HEALTHSCORE_LANDING_DIR", str(SAMPLE_LANDING_DIR)))
+    os.environ["HEALTHSCORE_WAREHOUSE"] = str(warehouse)
+    return Settings(warehouse_path=warehouse, landing_dir=landing)
