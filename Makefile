@@ -1,0 +1,49 @@
+# Front door: `make run` builds the scores, `make test` runs every test, `make dev` opens the Dagster UI.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+export PATH := $(abspath $(BIN)):$(PATH)
+export DAGSTER_HOME ?= $(abspath .dagster)
+export HEALTHSCORE_WAREHOUSE ?= $(abspath warehouse/healthscore.duckdb)
+export HEALTHSCORE_LANDING_DIR ?= $(abspath seeds/landing)
+
+.PHONY: install run dev test lint sample lock clean
+
+install: $(VENV)/.installed $(DAGSTER_HOME)/dagster.yaml
+
+# The environment is rebuilt whenever the lock file changes; every version comes from the lock.
+$(VENV)/.installed: requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -r requirements.lock
+	touch $@
+
+$(DAGSTER_HOME)/dagster.yaml: orchestration/dagster.yaml
+	mkdir -p $(DAGSTER_HOME)
+	cp $< $@
+
+run: install
+	$(BIN)/python -m orchestration.cli run $(if $(AS_OF),--as-of $(AS_OF))
+
+dev: install
+	$(BIN)/dagster dev -m orchestration.definitions
+
+test: install
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check orchestration tests
+
+# Regenerates the committed sample landing files (deterministic: same seed, same files).
+sample: install
+	$(BIN)/python -m orchestration.sample_data --accounts 300 --days 365 --seed 42 --out seeds/landing
+
+# Re-resolves every dependency from pyproject.toml into requirements.lock.
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install --quiet --disable-pip-version-check ".[dev]"
+	.lock-venv/bin/python -m pip freeze --exclude-editable | grep -v '^healthscore' > requirements.lock
+	rm -rf .lock-venv
+
+clean:
+	rm -rf $(VENV) warehouse .dagster dbt_project/target dbt_project/logs

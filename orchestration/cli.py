@@ -1,0 +1,68 @@
+"""Command line front door used by the Makefile.
+
+    python -m orchestration.cli run [--as-of YYYY-MM-DD]   refresh everything through Dagster, print a summary
+    python -m orchestration.cli summary                    print the summary of the current warehouse
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+from pathlib import Path
+
+
+def _run(as_of: str) -> int:
+    import dagster as dg
+
+    from orchestration.defs.dbt.project import dbt_project
+    from orchestration.settings import load_settings
+
+    load_settings()
+    # The manifest must describe the current models before the definitions load.
+    dbt_project.preparer.prepare(dbt_project)
+    from orchestration.definitions import defs, settings
+    from orchestration.summary import render_summary
+
+    job = defs.resolve_job_def("refresh_all")
+    run_config = {
+        "ops": {"healthscore_dbt_assets": {"config": {"score_as_of_date": as_of}}},
+        # The full event log is in the Dagster UI; the terminal gets warnings and the summary.
+        "loggers": {"console": {"config": {"log_level": "WARNING"}}},
+    }
+    with dg.DagsterInstance.get() as instance:
+        log_path = Path(os.environ["DAGSTER_HOME"]) / "last_refresh.log"
+        print(f"Refreshing {settings.warehouse_path} from {settings.landing_dir} (dbt output: {log_path}) ...")
+        with log_path.open("w") as log, contextlib.redirect_stdout(log):
+            result = job.execute_in_process(instance=instance, run_config=run_config, raise_on_error=False)
+    if not result.success:
+        for event in result.all_events:
+            if event.is_failure and event.step_failure_data is not None:
+                print(f"FAILED {event.step_key}: {event.step_failure_data.error.message.strip()}",
+                      file=sys.stderr)
+        print(f"Run {result.run_id} failed; details in the Dagster UI (make dev).", file=sys.stderr)
+        return 1
+    print(f"Run {result.run_id} succeeded.\n")
+    print(render_summary(settings.warehouse_path))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="materialise every asset and print a summary")
+    run.add_argument("--as-of", default="", help="day to score (ISO date); default: latest usage day")
+    commands.add_parser("summary", help="print the summary of the current warehouse")
+    args = parser.parse_args(argv)
+    if args.command == "run":
+        return _run(args.as_of)
+    from orchestration.settings import load_settings
+    from orchestration.summary import render_summary
+
+    print(render_summary(load_settings().warehouse_path))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

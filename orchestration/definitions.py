@@ -1,0 +1,28 @@
+"""The single Dagster entry point: ingestion, dbt models and checks, the refresh job and its schedule."""
+
+import dagster as dg
+from dagster_dbt import DbtCliResource
+
+from orchestration.defs.dbt.assets import healthscore_dbt_assets
+from orchestration.defs.dbt.project import dbt_project
+from orchestration.defs.ingestion.assets import ingestion_assets
+from orchestration.defs.jobs import daily_refresh_schedule, refresh_all_job
+from orchestration.defs.resources import LandingResource, WarehouseResource
+from orchestration.settings import Settings, load_settings
+
+
+def build_definitions(settings: Settings) -> dg.Definitions:
+    return dg.Definitions(
+        assets=[*ingestion_assets, healthscore_dbt_assets],
+        jobs=[refresh_all_job],
+        schedules=[daily_refresh_schedule],
+        resources={
+            "warehouse": WarehouseResource(path=str(settings.warehouse_path)),
+            "landing": LandingResource(directory=str(settings.landing_dir)),
+            "dbt": DbtCliResource(project_dir=dbt_project, profiles_dir=str(dbt_project.profiles_dir)),
+        },
+    )
+
+
+settings = load_settings()
+defs = build_definitions(settings)
