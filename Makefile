@@ -33,6 +33,7 @@ test: install
 
 lint: install
 	$(BIN)/ruff check orchestration tests
+	$(BIN)/ruff format --check orchestration tests
 
 # Regenerates the committed sample landing files (deterministic: same seed, same files).
 sample: install

@@ -1,7 +1,7 @@
 """Command line front door used by the Makefile.
 
-    python -m orchestration.cli run [--as-of YYYY-MM-DD]   refresh everything through Dagster, print a summary
-    python -m orchestration.cli summary                    print the summary of the current warehouse
+python -m orchestration.cli run [--as-of YYYY-MM-DD]   refresh everything through Dagster, print a summary
+python -m orchestration.cli summary                    print the summary of the current warehouse
 """
 
 from __future__ import annotations
@@ -39,8 +39,7 @@ def _run(as_of: str) -> int:
     if not result.success:
         for event in result.all_events:
             if event.is_failure and event.step_failure_data is not None:
-                print(f"FAILED {event.step_key}: {event.step_failure_data.error.message.strip()}",
-                      file=sys.stderr)
+                print(f"FAILED {event.step_key}: {event.step_failure_data.error.message.strip()}", file=sys.stderr)
         print(f"Run {result.run_id} failed; details in the Dagster UI (make dev).", file=sys.stderr)
         return 1
     print(f"Run {result.run_id} succeeded.\n")

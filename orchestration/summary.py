@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 
 
 def _table(headers: list[str], rows: list[tuple]) -> str:
-    cells = [[("" if value is None else f"{value:.1f}" if isinstance(value, float) else str(value))
-              for value in row] for row in rows]
+    cells = [
+        [
+            ("" if value is None else f"{value:.1f}" if isinstance(value, float | Decimal) else str(value))
+            for value in row
+        ]
+        for row in rows
+    ]
     widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(headers)]
     lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))]
     lines.append("  ".join("-" * w for w in widths))

@@ -1,5 +1,7 @@
 -- Guards the score arithmetic: each health score is the weighted mean of its component scores with data
--- (weights from the seed), and the published contributions add up to it.
+{{ config(meta={'dagster': {'ref': {'name': 'account_health_scores'}}}) }}
+
+-- (weights from the seed, to rounding at the sixth decimal), and its published contributions add up to it exactly.
 with components as (
     select
         scores.account_id,
@@ -23,8 +25,8 @@ validation_errors as (
         on marts.account_id = components.account_id
     where marts.health_score is not null
       and (
-        abs(marts.health_score - components.weighted_sum / components.weight_with_data) > 0.000001
-        or abs(marts.health_score - components.contribution_sum) > 0.000001
+        abs(marts.health_score - components.weighted_sum / components.weight_with_data) > 0.00001
+        or marts.health_score <> components.contribution_sum
       )
 )
 

@@ -1,4 +1,6 @@
 -- Guards the scorecard configuration: component weights, and measure weights within each component, sum to 1.
+{{ config(meta={'dagster': {'ref': {'name': 'scorecard_components'}}}) }}
+
 with component_level as (
     select
         'components' as level,

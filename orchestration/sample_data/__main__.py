@@ -1,6 +1,6 @@
 """Generates a simulated customer base into a landing directory.
 
-    python -m orchestration.sample_data --accounts 5000 --days 365 --seed 7 --out data/landing
+python -m orchestration.sample_data --accounts 5000 --days 365 --seed 7 --out data/landing
 """
 
 from __future__ import annotations
@@ -19,8 +19,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--accounts", type=int, default=300, help="number of accounts (default 300)")
     parser.add_argument("--days", type=int, default=365, help="days of history (default 365)")
     parser.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
-    parser.add_argument("--end-date", type=dt.date.fromisoformat, default=DEFAULT_END_DATE,
-                        help=f"last simulated day, ISO date (default {DEFAULT_END_DATE})")
+    parser.add_argument(
+        "--end-date",
+        type=dt.date.fromisoformat,
+        default=DEFAULT_END_DATE,
+        help=f"last simulated day, ISO date (default {DEFAULT_END_DATE})",
+    )
     parser.add_argument("--out", type=Path, required=True, help="landing directory to (re)create")
     args = parser.parse_args(argv)
     result = simulate(args.accounts, args.days, args.seed, args.end_date)

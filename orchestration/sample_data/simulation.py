@@ -30,18 +30,50 @@ CHURN_REASONS = {
     "feedback": "switched to competitor",
 }
 NAME_PARTS = (
-    ("Nordlicht", "Alpen", "Rhein", "Isar", "Donau", "Elb", "Berg", "Tal", "Wald", "See", "Stern", "Falken",
-     "Linden", "Eichen", "Bären", "Adler", "Kristall", "Sonnen", "Hafen", "Brücken"),
+    (
+        "Nordlicht",
+        "Alpen",
+        "Rhein",
+        "Isar",
+        "Donau",
+        "Elb",
+        "Berg",
+        "Tal",
+        "Wald",
+        "See",
+        "Stern",
+        "Falken",
+        "Linden",
+        "Eichen",
+        "Bären",
+        "Adler",
+        "Kristall",
+        "Sonnen",
+        "Hafen",
+        "Brücken",
+    ),
     ("soft", "data", "logistik", "commerce", "systems", "werk", "labs", "consult", "media", "tech"),
     ("GmbH", "AG", "GmbH & Co. KG", "SE", "KG", "B.V.", "Ltd", "SAS", "Inc."),
 )
 COMMENTS = {
-    "promoter": ("Great product, the reports save us hours every week.", "Sehr zufrieden, schneller Support!",
-                 "Die Automatisierung ist genau, was wir gebraucht haben.", "Works reliably, good onboarding."),
-    "passive": ("Solid, but the exports could be more flexible.", "Gut, aber die Performance schwankt.",
-                "Okay overall; integrations need more connectors.", None),
-    "detractor": ("Too many bugs since the last release.", "Support antwortet zu langsam.",
-                  "Zu teuer für den Nutzen, den wir sehen.", "We barely use it; hard to roll out to the team."),
+    "promoter": (
+        "Great product, the reports save us hours every week.",
+        "Sehr zufrieden, schneller Support!",
+        "Die Automatisierung ist genau, was wir gebraucht haben.",
+        "Works reliably, good onboarding.",
+    ),
+    "passive": (
+        "Solid, but the exports could be more flexible.",
+        "Gut, aber die Performance schwankt.",
+        "Okay overall; integrations need more connectors.",
+        None,
+    ),
+    "detractor": (
+        "Too many bugs since the last release.",
+        "Support antwortet zu langsam.",
+        "Zu teuer für den Nutzen, den wir sehen.",
+        "We barely use it; hard to roll out to the team.",
+    ),
 }
 
 
@@ -65,12 +97,48 @@ class SegmentProfile:
 
 
 SEGMENTS = (
-    SegmentProfile("SMB", 0.55, (3, 15), (380.0, 620.0), ("Starter", "Professional"), 0.62, 0.22, 1,
-                   0.05, 0.42, 0.0035, (1, 2)),
-    SegmentProfile("Mid-Market", 0.30, (15, 60), (450.0, 800.0), ("Professional", "Business"), 0.66, 0.18, 3,
-                   0.07, 0.30, 0.0018, (1, 3)),
-    SegmentProfile("Enterprise", 0.15, (60, 220), (600.0, 1100.0), ("Enterprise",), 0.70, 0.14, 12,
-                   0.08, 0.16, 0.0009, (2, 5)),
+    SegmentProfile(
+        name="SMB",
+        share=0.55,
+        seats=(3, 15),
+        arr_per_seat=(380.0, 620.0),
+        plans=("Starter", "Professional"),
+        health_mean=0.58,
+        health_spread=0.22,
+        billing_months=1,
+        churn_at_decision=0.05,
+        activity=0.42,
+        tickets_per_seat_day=0.0035,
+        nps_respondents=(1, 2),
+    ),
+    SegmentProfile(
+        name="Mid-Market",
+        share=0.30,
+        seats=(15, 60),
+        arr_per_seat=(450.0, 800.0),
+        plans=("Professional", "Business"),
+        health_mean=0.62,
+        health_spread=0.18,
+        billing_months=3,
+        churn_at_decision=0.07,
+        activity=0.30,
+        tickets_per_seat_day=0.0018,
+        nps_respondents=(1, 3),
+    ),
+    SegmentProfile(
+        name="Enterprise",
+        share=0.15,
+        seats=(60, 220),
+        arr_per_seat=(600.0, 1100.0),
+        plans=("Enterprise",),
+        health_mean=0.66,
+        health_spread=0.14,
+        billing_months=12,
+        churn_at_decision=0.08,
+        activity=0.16,
+        tickets_per_seat_day=0.0009,
+        nps_respondents=(2, 5),
+    ),
 )
 
 
@@ -174,21 +242,23 @@ class _AccountSimulator:
             lifecycle = "adopted"
         domain = name.split(" ")[0].lower().replace("ä", "ae").replace("ö", "oe").replace("ü", "ue")
         first, last = CSM_OWNERS[int(rng.integers(len(CSM_OWNERS)))].split(" ")
-        self.rows["accounts"].append({
-            "account_id": account_id,
-            "account_name": name,
-            "segment": profile.name,
-            "plan": str(rng.choice(profile.plans)),
-            "country": country,
-            "arr": arr,
-            "currency": currency,
-            "seats": seats,
-            "contract_start_date": contract_start,
-            "renewal_date": renewal,
-            "csm_owner": f"{first} {last}",
-            "lifecycle_stage": lifecycle,
-            "contact_email": f"kontakt.{number}@{domain}.example",
-        })
+        self.rows["accounts"].append(
+            {
+                "account_id": account_id,
+                "account_name": name,
+                "segment": profile.name,
+                "plan": str(rng.choice(profile.plans)),
+                "country": country,
+                "arr": arr,
+                "currency": currency,
+                "seats": seats,
+                "contract_start_date": contract_start,
+                "renewal_date": renewal,
+                "csm_owner": f"{first} {last}",
+                "lifecycle_stage": lifecycle,
+                "contact_email": f"kontakt.{number}@{domain}.example",
+            }
+        )
 
     def _onboarding_drag(self, health: np.ndarray, offset: int, milestone_health: float) -> np.ndarray:
         """A slow onboarding keeps health low for the first months of the contract."""
@@ -200,7 +270,7 @@ class _AccountSimulator:
         """Records the onboarding plan; returns how well onboarding went (0..1)."""
         rng = self.rng
         start_index = min(max((contract_start - self.start).days, 0), self.days - 1)
-        early_health = float(health[start_index: start_index + 60].mean())
+        early_health = float(health[start_index : start_index + 60].mean())
         achieved_count = 0
         slip = 0
         for milestone, target_offset in MILESTONES:
@@ -213,25 +283,28 @@ class _AccountSimulator:
                 achieved = None
             if achieved is not None:
                 achieved_count += 1
-            self.rows["milestones"].append({
-                "account_id": account_id,
-                "milestone": milestone,
-                "target_date": target,
-                "achieved_date": achieved,
-            })
+            self.rows["milestones"].append(
+                {
+                    "account_id": account_id,
+                    "milestone": milestone,
+                    "target_date": target,
+                    "achieved_date": achieved,
+                }
+            )
             if achieved is None:
                 break
         return achieved_count / len(MILESTONES) * early_health + (1 - early_health) * 0.2
 
-    def _churn(self, account_id: str, profile: SegmentProfile, contract_start: dt.date, arr: float,
-               health: np.ndarray) -> tuple[int, str | None]:
+    def _churn(
+        self, account_id: str, profile: SegmentProfile, contract_start: dt.date, arr: float, health: np.ndarray
+    ) -> tuple[int, str | None]:
         """Cancellation or downgrade happens at billing decisions; low recent health makes it likely."""
         rng = self.rng
         decision = _add_months(contract_start, profile.billing_months)
         while decision <= self.end:
             index = (decision - self.start).days
             if index >= 30:
-                recent = float(health[index - 30: index].mean())
+                recent = float(health[index - 30 : index].mean())
                 p_cancel = _sigmoid(_logit(profile.churn_at_decision) + 7.0 * (0.5 - recent))
                 p_downgrade = 0.3 * p_cancel
                 draw = rng.random()
@@ -239,20 +312,29 @@ class _AccountSimulator:
                     churn_type = "cancellation" if draw < p_cancel else "downgrade"
                     weakest = str(rng.choice(list(CHURN_REASONS)))
                     lost = arr if churn_type == "cancellation" else round(arr * rng.uniform(0.2, 0.5), -2)
-                    self.rows["churn_events"].append({
-                        "account_id": account_id,
-                        "churned_at": decision,
-                        "churn_type": churn_type,
-                        "reason": CHURN_REASONS[weakest] if rng.random() < 0.8 else None,
-                        "arr_lost": lost,
-                    })
+                    self.rows["churn_events"].append(
+                        {
+                            "account_id": account_id,
+                            "churned_at": decision,
+                            "churn_type": churn_type,
+                            "reason": CHURN_REASONS[weakest] if rng.random() < 0.8 else None,
+                            "arr_lost": lost,
+                        }
+                    )
                     if churn_type == "cancellation":
                         return index, churn_type
             decision = _add_months(decision, profile.billing_months)
         return self.days, None
 
-    def _usage(self, account_id: str, seats: int, profile: SegmentProfile, health: np.ndarray,
-               first_day: int, active_until: int) -> None:
+    def _usage(
+        self,
+        account_id: str,
+        seats: int,
+        profile: SegmentProfile,
+        health: np.ndarray,
+        first_day: int,
+        active_until: int,
+    ) -> None:
         rng = self.rng
         span = active_until - first_day
         if span <= 0:
@@ -265,8 +347,16 @@ class _AccountSimulator:
         ramp = np.clip((days - first_day + 1) / 30.0, 0.15, 1.0) if first_day > 0 else np.ones(span)
         # Users differ: some are power users, some barely log in.
         user_affinity = rng.beta(1.2, 2.5, size=seats)
-        p_active = np.clip(profile.activity * (h ** 1.6)[:, None] * weekday_factor[:, None] * ramp[:, None]
-                           * user_affinity[None, :] * 2.2, 0, 0.95)
+        p_active = np.clip(
+            profile.activity
+            * (h**1.6)[:, None]
+            * weekday_factor[:, None]
+            * ramp[:, None]
+            * user_affinity[None, :]
+            * 2.2,
+            0,
+            0.95,
+        )
         active = rng.random(p_active.shape) < p_active
         day_index, user_index = np.nonzero(active)
         if day_index.size == 0:
@@ -277,28 +367,45 @@ class _AccountSimulator:
         breadth = 2 + np.round(6 * h[day_index] ** 1.3).astype(int)
         feature_index = np.minimum((rng.random(day_index.size) * breadth).astype(int), len(FEATURES) - 1)
         seconds = rng.integers(7 * 3600, 19 * 3600, size=day_index.size)
-        occurred = (pd.Timestamp(self.start) + pd.to_timedelta(days[day_index], unit="D")
-                    + pd.to_timedelta(seconds, unit="s"))
-        self.rows["usage_events"].append(pd.DataFrame({
-            "account_id": account_id,
-            "user_id": [f"{account_id}-U{u:03d}" for u in user_index],
-            "occurred_at": occurred.tz_localize("UTC"),
-            "feature": np.array(FEATURES)[feature_index],
-            "duration_seconds": np.round(rng.lognormal(4.5 + h[day_index], 0.8)).astype("int64"),
-        }))
+        occurred = (
+            pd.Timestamp(self.start) + pd.to_timedelta(days[day_index], unit="D") + pd.to_timedelta(seconds, unit="s")
+        )
+        self.rows["usage_events"].append(
+            pd.DataFrame(
+                {
+                    "account_id": account_id,
+                    "user_id": [f"{account_id}-U{u:03d}" for u in user_index],
+                    "occurred_at": occurred.tz_localize("UTC"),
+                    "feature": np.array(FEATURES)[feature_index],
+                    "duration_seconds": np.round(rng.lognormal(4.5 + h[day_index], 0.8)).astype("int64"),
+                }
+            )
+        )
 
-    def _tickets(self, account_id: str, seats: int, profile: SegmentProfile, health: np.ndarray,
-                 first_day: int, active_until: int) -> None:
+    def _tickets(
+        self,
+        account_id: str,
+        seats: int,
+        profile: SegmentProfile,
+        health: np.ndarray,
+        first_day: int,
+        active_until: int,
+    ) -> None:
         rng = self.rng
         for day in range(first_day, active_until):
             h = health[day]
             rate = seats * profile.tickets_per_seat_day * (0.4 + 2.2 * (1 - h) ** 2) + 0.004
             for _ in range(rng.poisson(rate)):
-                opened = (dt.datetime.combine(self.start + dt.timedelta(days=day), dt.time(8))
-                          + dt.timedelta(minutes=int(rng.integers(0, 600))))
+                opened = dt.datetime.combine(self.start + dt.timedelta(days=day), dt.time(8)) + dt.timedelta(
+                    minutes=int(rng.integers(0, 600))
+                )
                 severe = 0.08 + 0.45 * (1 - h) ** 2
-                priority = str(rng.choice(["low", "normal", "high", "urgent"],
-                                          p=[0.3 * (1 - severe), 0.7 * (1 - severe), 0.7 * severe, 0.3 * severe]))
+                priority = str(
+                    rng.choice(
+                        ["low", "normal", "high", "urgent"],
+                        p=[0.3 * (1 - severe), 0.7 * (1 - severe), 0.7 * severe, 0.3 * severe],
+                    )
+                )
                 first_response = opened + dt.timedelta(hours=float(rng.lognormal(0.5 + (1 - h), 0.7)))
                 resolution_hours = float(rng.lognormal(2.3 + 1.8 * (1 - h), 0.9))
                 resolved = opened + dt.timedelta(hours=resolution_hours)
@@ -313,19 +420,29 @@ class _AccountSimulator:
                     status = "closed" if (now - resolved).days > 7 else "solved"
                     if rng.random() < 0.45:
                         csat = int(np.clip(round(rng.normal(1.6 + 3.8 * h, 0.8)), 1, 5))
-                self.rows["support_tickets"].append({
-                    "account_id": account_id,
-                    "opened_at": opened,
-                    "first_response_at": first_response,
-                    "resolved_at": resolved,
-                    "priority": priority,
-                    "category": str(rng.choice(TICKET_CATEGORIES)),
-                    "status": status,
-                    "csat_rating": csat,
-                })
+                self.rows["support_tickets"].append(
+                    {
+                        "account_id": account_id,
+                        "opened_at": opened,
+                        "first_response_at": first_response,
+                        "resolved_at": resolved,
+                        "priority": priority,
+                        "category": str(rng.choice(TICKET_CATEGORIES)),
+                        "status": status,
+                        "csat_rating": csat,
+                    }
+                )
 
-    def _invoices(self, account_id: str, profile: SegmentProfile, arr: float, currency: str,
-                  contract_start: dt.date, health: np.ndarray, active_until: int) -> None:
+    def _invoices(
+        self,
+        account_id: str,
+        profile: SegmentProfile,
+        arr: float,
+        currency: str,
+        contract_start: dt.date,
+        health: np.ndarray,
+        active_until: int,
+    ) -> None:
         rng = self.rng
         amount = round(arr * profile.billing_months / 12.0, 2)
         issued = contract_start
@@ -347,19 +464,22 @@ class _AccountSimulator:
                     status = "paid"
                 else:
                     status = "overdue" if due < self.end else "open"
-                self.rows["invoices"].append({
-                    "account_id": account_id,
-                    "issued_date": issued,
-                    "due_date": due,
-                    "paid_date": paid,
-                    "amount": amount,
-                    "currency": currency,
-                    "status": status,
-                })
+                self.rows["invoices"].append(
+                    {
+                        "account_id": account_id,
+                        "issued_date": issued,
+                        "due_date": due,
+                        "paid_date": paid,
+                        "amount": amount,
+                        "currency": currency,
+                        "status": status,
+                    }
+                )
             issued = _add_months(issued, profile.billing_months)
 
-    def _surveys(self, account_id: str, name: str, profile: SegmentProfile, health: np.ndarray,
-                 first_day: int, active_until: int) -> None:
+    def _surveys(
+        self, account_id: str, name: str, profile: SegmentProfile, health: np.ndarray, first_day: int, active_until: int
+    ) -> None:
         rng = self.rng
         # A relationship NPS survey each quarter, and a CSAT pulse after onboarding-heavy months.
         quarter_starts = [d for d in range(0, self.days, 91) if first_day + 30 <= d + 20 < active_until]
@@ -380,22 +500,26 @@ class _AccountSimulator:
                 bucket = "promoter" if score >= 5 else "passive" if score >= 4 else "detractor"
                 self._survey_row(account_id, 9, day, "csat", score, bucket)
 
-    def _survey_row(self, account_id: str, respondent: int, day: int, survey_type: str, score: int,
-                    bucket: str) -> None:
+    def _survey_row(
+        self, account_id: str, respondent: int, day: int, survey_type: str, score: int, bucket: str
+    ) -> None:
         rng = self.rng
         comment = None
         if rng.random() < 0.4:
             comment = COMMENTS[bucket][int(rng.integers(len(COMMENTS[bucket])))]
-        responded = (dt.datetime.combine(self.start + dt.timedelta(days=day), dt.time(9))
-                     + dt.timedelta(minutes=int(rng.integers(0, 540))))
-        self.rows["survey_responses"].append({
-            "account_id": account_id,
-            "respondent_email": f"user{respondent}.{account_id.lower()}@customer.example",
-            "responded_at": responded,
-            "survey_type": survey_type,
-            "score": score,
-            "comment": comment,
-        })
+        responded = dt.datetime.combine(self.start + dt.timedelta(days=day), dt.time(9)) + dt.timedelta(
+            minutes=int(rng.integers(0, 540))
+        )
+        self.rows["survey_responses"].append(
+            {
+                "account_id": account_id,
+                "respondent_email": f"user{respondent}.{account_id.lower()}@customer.example",
+                "responded_at": responded,
+                "survey_type": survey_type,
+                "score": score,
+                "comment": comment,
+            }
+        )
 
 
 def simulate(accounts: int, days: int, seed: int, end_date: dt.date) -> SimulationResult:
@@ -404,9 +528,18 @@ def simulate(accounts: int, days: int, seed: int, end_date: dt.date) -> Simulati
         raise ValueError("need at least 1 account and 30 days")
     rng = np.random.default_rng(seed)
     start = end_date - dt.timedelta(days=days - 1)
-    rows: dict[str, list] = {name: [] for name in
-                             ("accounts", "usage_events", "support_tickets", "invoices", "survey_responses",
-                              "milestones", "churn_events")}
+    rows: dict[str, list] = {
+        name: []
+        for name in (
+            "accounts",
+            "usage_events",
+            "support_tickets",
+            "invoices",
+            "survey_responses",
+            "milestones",
+            "churn_events",
+        )
+    }
     simulator = _AccountSimulator(rng, start, days, rows)
     shares = np.array([s.share for s in SEGMENTS])
     used_names: set[str] = set()
@@ -415,13 +548,19 @@ def simulate(accounts: int, days: int, seed: int, end_date: dt.date) -> Simulati
         simulator.run(number, profile, used_names)
 
     frames = {name: pd.DataFrame(rows[name]) for name in rows if name != "usage_events"}
-    usage = (pd.concat(rows["usage_events"], ignore_index=True) if rows["usage_events"]
-             else pd.DataFrame(columns=["account_id", "user_id", "occurred_at", "feature", "duration_seconds"]))
+    usage = (
+        pd.concat(rows["usage_events"], ignore_index=True)
+        if rows["usage_events"]
+        else pd.DataFrame(columns=["account_id", "user_id", "occurred_at", "feature", "duration_seconds"])
+    )
     usage = usage.sort_values(["occurred_at", "account_id", "user_id"], kind="stable").reset_index(drop=True)
     usage.insert(0, "event_id", [f"EV-{i:09d}" for i in range(1, len(usage) + 1)])
     frames["usage_events"] = usage
-    for name, key_prefix, key in (("support_tickets", "TCK", "ticket_id"), ("invoices", "INV", "invoice_id"),
-                                  ("survey_responses", "RSP", "response_id")):
+    for name, key_prefix, key in (
+        ("support_tickets", "TCK", "ticket_id"),
+        ("invoices", "INV", "invoice_id"),
+        ("survey_responses", "RSP", "response_id"),
+    ):
         frame = frames[name]
         frame.insert(0, key, [f"{key_prefix}-{i:07d}" for i in range(1, len(frame) + 1)])
     return SimulationResult(frames)

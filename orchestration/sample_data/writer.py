@@ -18,8 +18,9 @@ def _german_csv(frame: pd.DataFrame, path: Path) -> None:
         if column.endswith("_date"):
             out[column] = pd.to_datetime(values).dt.strftime("%d.%m.%Y")
         elif pd.api.types.is_float_dtype(values):
-            out[column] = values.map(lambda v: "" if pd.isna(v) else f"{v:,.2f}".replace(",", "X")
-                                     .replace(".", ",").replace("X", "."))
+            out[column] = values.map(
+                lambda v: "" if pd.isna(v) else f"{v:,.2f}".replace(",", "X").replace(".", ",").replace("X", ".")
+            )
     out.to_csv(path, sep=";", index=False, encoding="utf-8-sig")
 
 

@@ -1,6 +1,5 @@
 """The dbt project as Dagster assets: `dbt build` runs models, seeds and tests; tests become asset checks."""
 
-
 from collections.abc import Mapping
 from typing import Any
 

@@ -1,6 +1,5 @@
 """One ingestion asset per raw source: landing files in, a checked and typed `raw.<source>` table out."""
 
-
 import dagster as dg
 
 from orchestration.defs.ingestion.contract import SourceContract, load_contracts
@@ -20,12 +19,12 @@ def build_ingestion_asset(contract: SourceContract) -> dg.AssetsDefinition:
         metadata={"primary_key": ", ".join(contract.primary_key), "source_system": contract.system},
         pool="duckdb_warehouse",
     )
-    def ingest(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
-               landing: LandingResource) -> dg.MaterializeResult:
+    def ingest(
+        context: dg.AssetExecutionContext, warehouse: WarehouseResource, landing: LandingResource
+    ) -> dg.MaterializeResult:
         files = find_landing_files(landing.path, contract.name)
         if not files:
-            message = (f"no {contract.name}.csv, {contract.name}.parquet or {contract.name}/ folder "
-                       f"in {landing.path}")
+            message = f"no {contract.name}.csv, {contract.name}.parquet or {contract.name}/ folder in {landing.path}"
             if contract.required:
                 raise dg.Failure(description=f"Required source missing: {message}")
             context.log.warning(f"{message}; raw.{contract.name} is left empty")
@@ -42,7 +41,8 @@ def build_ingestion_asset(contract: SourceContract) -> dg.AssetsDefinition:
                 "files": dg.MetadataValue.md(
                     "| file | rows |\n|---|---:|\n"
                     + "\n".join(f"| {name} | {rows:,} |" for name, rows in report.rows_per_file.items())
-                    if report.files else "_no files found_"
+                    if report.files
+                    else "_no files found_"
                 ),
                 "file_count": len(report.files),
                 "extra_columns": ", ".join(report.extra_columns) or "none",

@@ -84,9 +84,11 @@ def _stage_file(con: duckdb.DuckDBPyConnection, path: Path, display: str) -> boo
         if path.suffix.lower() == ".parquet":
             con.execute(f"create temp table landing_file as select * from read_parquet({_literal(str(path))})")
             return False
-        delimiter = con.execute(f"select delimiter from sniff_csv({_literal(str(path))})").fetchone()[0]
         for encoding in ("utf-8", "latin-1"):
             try:
+                delimiter = con.execute(
+                    f"select delimiter from sniff_csv({_literal(str(path))}, encoding = {_literal(encoding)})"
+                ).fetchone()[0]
                 con.execute(
                     "create temp table landing_file as select * from read_csv("
                     f"{_literal(str(path))}, all_varchar = true, header = true, delim = {_literal(delimiter)}, "
@@ -94,7 +96,8 @@ def _stage_file(con: duckdb.DuckDBPyConnection, path: Path, display: str) -> boo
                 )
                 break
             except duckdb.InvalidInputException as error:
-                if encoding == "latin-1" or "unicode" not in str(error).lower():
+                # Exports from German Excel or older ERPs are often Latin-1 rather than UTF-8.
+                if encoding == "latin-1" or "not utf-8 encoded" not in str(error):
                     raise
         return delimiter == ";"
     except duckdb.Error as error:
@@ -108,19 +111,20 @@ def _parse_expression(column: ColumnContract, raw: str, raw_type: str, decimal_c
     text = f"nullif(trim(cast({raw} as varchar)), '')"
     if column.data_type == "varchar":
         if column.allowed_values:
-            cases = " ".join(
-                f"when {_literal(_canonical_key(v))} then {_literal(v)}" for v in column.allowed_values
-            )
+            cases = " ".join(f"when {_literal(_canonical_key(v))} then {_literal(v)}" for v in column.allowed_values)
             return f"case regexp_replace(lower({text}), '[^0-9a-z]', '', 'g') {cases} end"
         return text
     if column.data_type == "date":
-        return (f"coalesce(try_cast({text} as date), cast(try_strptime({text}, '%d.%m.%Y') as date), "
-                f"cast(try_cast({text} as timestamptz) as date))")
+        return (
+            f"coalesce(try_cast({text} as date), cast(try_strptime({text}, '%d.%m.%Y') as date), "
+            f"cast(try_cast({text} as timestamptz) as date))"
+        )
     if column.data_type == "timestamp":
-        return (f"coalesce(cast(try_cast({text} as timestamptz) as timestamp), "
-                f"try_strptime({text}, ['%d.%m.%Y %H:%M:%S', '%d.%m.%Y %H:%M']))")
-    number = (f"replace(replace({text}, '.', ''), ',', '.')" if decimal_comma
-              else f"replace({text}, ',', '')")
+        return (
+            f"coalesce(cast(try_cast({text} as timestamptz) as timestamp), "
+            f"try_strptime({text}, ['%d.%m.%Y %H:%M:%S', '%d.%m.%Y %H:%M']))"
+        )
+    number = f"replace(replace({text}, '.', ''), ',', '.')" if decimal_comma else f"replace({text}, ',', '')"
     if column.data_type == "integer":
         exact = f"try_cast({number} as decimal(38, 6))"
         return f"case when {exact} = round({exact}) then cast({exact} as bigint) end"
@@ -132,11 +136,14 @@ def _problem_conditions(column: ColumnContract, raw: str, parsed: str) -> list[t
     raw_text = f"nullif(trim(cast({raw} as varchar)), '')"
     checks: list[tuple[str, str]] = []
     if column.allowed_values:
-        checks.append((f"{raw_text} is not null and {parsed} is null",
-                       f"not one of the allowed values {', '.join(column.allowed_values)}"))
+        checks.append(
+            (
+                f"{raw_text} is not null and {parsed} is null",
+                f"not one of the allowed values {', '.join(column.allowed_values)}",
+            )
+        )
     else:
-        checks.append((f"{raw_text} is not null and {parsed} is null",
-                       f"cannot be read as {column.data_type}"))
+        checks.append((f"{raw_text} is not null and {parsed} is null", f"cannot be read as {column.data_type}"))
     if column.required:
         checks.append((f"{raw_text} is null", "required value is missing"))
     if column.minimum is not None:
@@ -144,17 +151,23 @@ def _problem_conditions(column: ColumnContract, raw: str, parsed: str) -> list[t
     if column.maximum is not None:
         checks.append((f"{parsed} > {column.maximum}", f"above the maximum {column.maximum}"))
     if column.pattern:
-        checks.append((f"not regexp_full_match({parsed}, {_literal(column.pattern)})",
-                       f"does not match the pattern {column.pattern}"))
+        checks.append(
+            (
+                f"not regexp_full_match({parsed}, {_literal(column.pattern)})",
+                f"does not match the pattern {column.pattern}",
+            )
+        )
     return checks
 
 
-def _read_checked(con: duckdb.DuckDBPyConnection, contract: SourceContract, path: Path, display: str,
-                  target: str) -> tuple[int, list[str]]:
+def _read_checked(
+    con: duckdb.DuckDBPyConnection, contract: SourceContract, path: Path, display: str, target: str
+) -> tuple[int, list[str]]:
     """Stages, checks and appends one file to the temp table `target`; returns its rows and extra columns."""
     decimal_comma = _stage_file(con, path, display)
-    staged = con.execute("select column_name, data_type from duckdb_columns() "
-                         "where table_name = 'landing_file' order by column_index").fetchall()
+    staged = con.execute(
+        "select column_name, data_type from duckdb_columns() where table_name = 'landing_file' order by column_index"
+    ).fetchall()
     by_name: dict[str, tuple[str, str]] = {}
     for original, data_type in staged:
         name = _normalise_header(original)
@@ -164,8 +177,9 @@ def _read_checked(con: duckdb.DuckDBPyConnection, contract: SourceContract, path
 
     missing = [c.name for c in contract.columns if c.required and c.name not in by_name]
     if missing:
-        raise LandingError(f"{display}: required column(s) missing: {', '.join(missing)} "
-                           f"(found: {', '.join(by_name) or 'none'})")
+        raise LandingError(
+            f"{display}: required column(s) missing: {', '.join(missing)} (found: {', '.join(by_name) or 'none'})"
+        )
 
     is_csv = path.suffix.lower() == ".csv"
     location = "'line ' || (rowid + 2)" if is_csv else "'row ' || (rowid + 1)"
@@ -208,16 +222,18 @@ def _read_checked(con: duckdb.DuckDBPyConnection, contract: SourceContract, path
         "select count(*) from duckdb_tables() where table_name = ? and temporary", [target]
     ).fetchone()[0]
     if exists:
-        con.execute(f"create or replace temp table {target} as "
-                    f"select * from {target} union all by name select * from file_rows")
+        con.execute(
+            f"create or replace temp table {target} as select * from {target} union all by name select * from file_rows"
+        )
     else:
         con.execute(f"create temp table {target} as select * from file_rows")
     rows = con.execute("select count(*) from file_rows").fetchone()[0]
     return rows, extras
 
 
-def load_source(con: duckdb.DuckDBPyConnection, contract: SourceContract, files: list[Path],
-                landing_dir: Path, schema: str = "raw") -> LoadReport:
+def load_source(
+    con: duckdb.DuckDBPyConnection, contract: SourceContract, files: list[Path], landing_dir: Path, schema: str = "raw"
+) -> LoadReport:
     """Replaces `<schema>.<source>` with the checked content of `files` (an empty table when none)."""
     con.execute("set TimeZone = 'UTC'")
     report = LoadReport(source=contract.name, table=f"{schema}.{contract.name}")
@@ -234,8 +250,10 @@ def load_source(con: duckdb.DuckDBPyConnection, contract: SourceContract, files:
 
     if not files:
         columns = ", ".join(f"cast(null as {c.duckdb_type}) as {_quote(c.name)}" for c in contract.columns)
-        con.execute(f"create temp table {target} as select {columns}, cast(null as varchar) as _source_file, "
-                    f"cast(null as bigint) as _source_row limit 0")
+        con.execute(
+            f"create temp table {target} as select {columns}, cast(null as varchar) as _source_file, "
+            f"cast(null as bigint) as _source_row limit 0"
+        )
     ordered = ", ".join(_quote(name) for name in (*contract.column_names, *extras, "_source_file", "_source_row"))
     con.execute(f"create schema if not exists {schema}")
     con.execute("begin transaction")

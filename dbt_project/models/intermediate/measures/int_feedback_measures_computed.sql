@@ -23,8 +23,8 @@ answered as (
             as promoters,
         sum(case when responses.survey_type = 'nps' and responses.response_score <= 6 then 1 else 0 end)
             as detractors,
-        avg(case when responses.survey_type = 'csat' then cast(responses.response_score as double) end)
-            as average_csat
+        sum(case when responses.survey_type = 'csat' then responses.response_score end) as csat_total,
+        sum(case when responses.survey_type = 'csat' then 1 else 0 end) as csat_answers
     from accounts
     cross join measures
     left join responses
@@ -41,7 +41,7 @@ computed as (
         case
             when measure = 'nps' and nps_answers > 0
                 then 100.0 * (promoters - detractors) / nps_answers
-            when measure = 'survey_csat' then average_csat
+            when measure = 'survey_csat' and csat_answers > 0 then cast(csat_total as double) / csat_answers
         end as measure_value
     from answered
 )

@@ -20,10 +20,10 @@ progress as (
         measures.measure,
         count(milestones.account_id) as milestones_due,
         sum(case when milestones.achieved_date <= accounts.scored_date then 1 else 0 end) as milestones_achieved,
-        avg(case
+        sum(case
             when milestones.achieved_date <= accounts.scored_date
-                then cast({{ dbt.datediff('milestones.target_date', 'milestones.achieved_date', 'day') }} as double)
-        end) as average_delay_days
+                then {{ dbt.datediff('milestones.target_date', 'milestones.achieved_date', 'day') }}
+        end) as total_delay_days
     from accounts
     cross join measures
     left join milestones
@@ -40,8 +40,11 @@ computed as (
         case
             when milestones_due = 0 then null
             when measure = 'milestones_achieved_share' then cast(milestones_achieved as double) / milestones_due
-            when measure = 'milestone_delay_days' and average_delay_days is not null
-                then case when average_delay_days < 0 then 0.0 else average_delay_days end
+            when measure = 'milestone_delay_days' and milestones_achieved > 0
+                then case
+                    when total_delay_days < 0 then 0.0
+                    else cast(total_delay_days as double) / milestones_achieved
+                end
         end as measure_value
     from progress
 )

@@ -45,7 +45,9 @@ resolved_in_window as (
         measures.measure,
         {{ median(dbt.datediff('tickets.opened_at', 'tickets.resolved_at', 'minute') ~ ' / 60.0') }}
             as median_resolution_hours,
-        avg(cast(tickets.csat_rating as double)) as average_csat
+        -- Integer sums divided once: exact and independent of the order rows are added in.
+        sum(tickets.csat_rating) as csat_total,
+        count(tickets.csat_rating) as csat_ratings
     from accounts
     cross join measures
     left join tickets
@@ -75,7 +77,7 @@ computed as (
         measure,
         case
             when measure = 'median_resolution_hours' then cast(median_resolution_hours as double)
-            when measure = 'ticket_csat' then average_csat
+            when measure = 'ticket_csat' and csat_ratings > 0 then cast(csat_total as double) / csat_ratings
         end as measure_value
     from resolved_in_window
 )

@@ -20,8 +20,9 @@ scored as (
     select
         account_id,
         component,
-        case when weight_with_data > 0 then weighted_points / weight_with_data end as component_score,
-        case when weight_configured > 0 then weight_with_data / weight_configured else 0.0 end
+        {{ score_value('case when weight_with_data > 0 then weighted_points / weight_with_data end') }}
+            as component_score,
+        {{ score_value('case when weight_configured > 0 then weight_with_data / weight_configured else 0 end') }}
             as measure_coverage
     from components
 )

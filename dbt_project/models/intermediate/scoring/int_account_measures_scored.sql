@@ -42,12 +42,12 @@ scored as (
         measure_weight,
         floor_value,
         target_value,
-        case
+        {{ score_value('''case
             when ramp_position is null then null
             when ramp_position <= 0 then 0.0
             when ramp_position >= 1 then 100.0
             else 100.0 * ramp_position
-        end as measure_points,
+        end''') }} as measure_points,
         measure_value is not null as has_data
     from ramped
 )

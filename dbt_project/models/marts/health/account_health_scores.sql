@@ -44,8 +44,8 @@ weakest as (
 scored as (
     select
         accounts.account_id,
-        case when totals.weight_with_data > 0 then totals.weighted_score end as health_score,
-        case when totals.weight_configured > 0 then totals.weight_with_data / totals.weight_configured end
+        case when totals.weight_with_data > 0 then cast(totals.weighted_score as decimal(10, 6)) end as health_score,
+        {{ score_value('case when totals.weight_configured > 0 then totals.weight_with_data / totals.weight_configured end') }}
             as coverage,
         totals.usage_score,
         totals.support_score,

@@ -1,6 +1,6 @@
 -- One row per account and component: its score, configured weight, the weight it carries once
 -- components without data are left out, and its contribution to the health score. Contributions of an
--- account add up to its health score.
+-- account add up exactly to its health score (fixed-point, six decimals).
 with components as (
     select * from {{ ref('int_account_components_scored') }}
 ),
@@ -31,15 +31,15 @@ contributions as (
         component_score,
         measure_coverage,
         configured_weight,
-        case
+        {{ score_value('''case
             when component_score is not null and weight_with_data > 0 then configured_weight / weight_with_data
-            else 0.0
-        end as effective_weight,
-        case
+            else 0
+        end''') }} as effective_weight,
+        {{ score_value('''case
             when component_score is not null and weight_with_data > 0
                 then component_score * configured_weight / weight_with_data
-            else 0.0
-        end as contribution
+            else 0
+        end''') }} as contribution
     from weighted
 )
 

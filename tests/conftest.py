@@ -1,0 +1,97 @@
+"""Shared fixtures: a small simulated landing directory, and one refresh of it through Dagster."""
+
+import datetime as dt
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from orchestration.sample_data import simulate, write_landing
+from orchestration.settings import REPO_ROOT
+
+SMALL_ACCOUNTS = 40
+SMALL_DAYS = 150
+END_DATE = dt.date(2026, 10, 31)
+
+
+@pytest.fixture(scope="session")
+def small_landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    landing = tmp_path_factory.mktemp("landing")
+    write_landing(simulate(SMALL_ACCOUNTS, SMALL_DAYS, seed=7, end_date=END_DATE), landing)
+    return landing
+
+
+@dataclass(frozen=True)
+class Refresh:
+    warehouse: Path
+    landing: Path
+    result: dg.ExecuteInProcessResult
+
+
+def run_refresh(warehouse: Path, landing: Path) -> dg.ExecuteInProcessResult:
+    """Runs the refresh_all job in process against the given warehouse and landing directory."""
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("HEALTHSCORE_WAREHOUSE", str(warehouse))
+        env.setenv("HEALTHSCORE_LANDING_DIR", str(landing))
+        env.setenv("PATH", str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"])
+        from orchestration.definitions import build_definitions
+        from orchestration.settings import load_settings
+
+        defs = build_definitions(load_settings())
+        job = defs.resolve_job_def("refresh_all")
+        return job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+
+
+@pytest.fixture(scope="session")
+def dbt_manifest(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Parses the dbt project once so that the dbt assets can be loaded."""
+    from orchestration.defs.dbt.project import dbt_project
+
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("HEALTHSCORE_WAREHOUSE", str(tmp_path_factory.mktemp("parse") / "parse.duckdb"))
+        env.setenv("PATH", str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"])
+        dbt_project.preparer.prepare(dbt_project)
+    return dbt_project.manifest_path
+
+
+@pytest.fixture(scope="session")
+def refreshed(dbt_manifest: Path, small_landing: Path, tmp_path_factory: pytest.TempPathFactory) -> Refresh:
+    warehouse = tmp_path_factory.mktemp("warehouse") / "healthscore.duckdb"
+    result = run_refresh(warehouse, small_landing)
+    return Refresh(warehouse=warehouse, landing=small_landing, result=result)
+
+
+def dbt(args: list[str], project_dir: Path, warehouse: Path) -> subprocess.CompletedProcess:
+    """Runs the dbt CLI of this environment on a project directory and warehouse file."""
+    env = {**os.environ, "HEALTHSCORE_WAREHOUSE": str(warehouse)}
+    return subprocess.run(
+        [
+            str(Path(sys.executable).parent / "dbt"),
+            "--no-use-colors",
+            *args,
+            "--project-dir",
+            str(project_dir),
+            "--profiles-dir",
+            str(project_dir),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def copy_project(destination: Path) -> Path:
+    """A copy of dbt_project/ and the scorecard seeds with the repository layout; returns the dbt dir."""
+    shutil.copytree(
+        REPO_ROOT / "dbt_project",
+        destination / "dbt_project",
+        ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"),
+    )
+    shutil.copytree(REPO_ROOT / "seeds", destination / "seeds", ignore=shutil.ignore_patterns("landing"))
+    return destination / "dbt_project"

@@ -1,0 +1,65 @@
+"""The Dagster definitions load, and the lineage runs from landing files to the score mart."""
+
+import dagster as dg
+import pytest
+
+from orchestration.defs.dbt.assets import DbtBuildConfig, dbt_build_args
+from orchestration.defs.ingestion.contract import load_contracts
+
+
+@pytest.fixture(scope="module")
+def defs(dbt_manifest):
+    from orchestration.definitions import defs
+
+    return defs
+
+
+def test_definitions_validate(defs):
+    dg.Definitions.validate_loadable(defs)
+
+
+def test_one_ingestion_asset_per_raw_source(defs):
+    keys = {key for key in defs.resolve_asset_graph().get_all_asset_keys() if key.path[0] == "raw"}
+    assert keys == {dg.AssetKey(["raw", name]) for name in load_contracts()}
+
+
+def test_dbt_sources_hang_off_the_ingestion_assets(defs):
+    graph = defs.resolve_asset_graph()
+    for name in load_contracts():
+        downstream = graph.get(dg.AssetKey(["raw", name])).child_keys
+        assert any(key.path[-1].startswith("stg_") for key in downstream), name
+    upstream_of_mart = graph.get(dg.AssetKey(["marts", "account_health_scores"])).parent_keys
+    assert dg.AssetKey(["marts", "fct_account_component_scores"]) in upstream_of_mart
+
+
+def test_dbt_tests_are_asset_checks(defs):
+    checks = {key.name for key in defs.resolve_asset_graph().asset_check_keys}
+    assert "unique_account_health_scores_account_id" in checks
+    assert "health_score_equals_weighted_components" in checks
+    assert "scorecard_weights_sum_to_one" in checks
+
+
+def test_assets_are_grouped_by_layer(defs):
+    graph = defs.resolve_asset_graph()
+    group = {key.to_user_string(): graph.get(key).group_name for key in graph.get_all_asset_keys()}
+    assert group["raw/accounts"] == "ingestion"
+    assert group["staging/stg_crm__accounts"] == "staging"
+    assert group["intermediate/int_account_measures_scored"] == "intermediate"
+    assert group["marts/account_health_scores"] == "marts"
+    assert group["scorecard/scorecard_components"] == "scorecard_config"
+
+
+def test_refresh_job_runs_in_one_process_and_is_scheduled_daily(defs):
+    job = defs.resolve_job_def("refresh_all")
+    assert job.executor_def is dg.in_process_executor
+    schedule = defs.resolve_schedule_def("daily_refresh")
+    assert schedule.cron_schedule == "0 5 * * *" and schedule.job_name == "refresh_all"
+
+
+def test_dbt_build_args():
+    assert dbt_build_args(DbtBuildConfig()) == ["build"]
+    assert dbt_build_args(DbtBuildConfig(score_as_of_date="2026-06-30")) == [
+        "build",
+        "--vars",
+        "{score_as_of_date: '2026-06-30'}",
+    ]
