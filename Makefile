@@ -23,7 +23,7 @@ $(DAGSTER_HOME)/dagster.yaml: orchestration/dagster.yaml
 	cp $< $@
 
 run: install
-	$(BIN)/python -m orchestration.cli run $(if $(AS_OF),--as-of $(AS_OF))
+	$(BIN)/python -m orchestration.cli run $(if $(AS_OF),--as-of $(AS_OF)) $(if $(REBUILD_HISTORY),--rebuild-history)
 
 dev: install
 	$(BIN)/dagster dev -m orchestration.definitions

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 
-def _run(as_of: str) -> int:
+def _run(as_of: str, rebuild_history: bool) -> int:
     import dagster as dg
 
     from orchestration.defs.dbt.project import dbt_project
@@ -27,7 +27,7 @@ def _run(as_of: str) -> int:
 
     job = defs.resolve_job_def("refresh_all")
     run_config = {
-        "ops": {"healthscore_dbt_assets": {"config": {"score_as_of_date": as_of}}},
+        "ops": {"healthscore_dbt_assets": {"config": {"score_as_of_date": as_of, "rebuild_history": rebuild_history}}},
         # The full event log is in the Dagster UI; the terminal gets warnings and the summary.
         "loggers": {"console": {"config": {"log_level": "WARNING"}}},
     }
@@ -38,7 +38,7 @@ def _run(as_of: str) -> int:
             result = job.execute_in_process(instance=instance, run_config=run_config, raise_on_error=False)
     if not result.success:
         for event in result.all_events:
-            if event.is_failure and event.step_failure_data is not None:
+            if event.event_type == dg.DagsterEventType.STEP_FAILURE:
                 print(f"FAILED {event.step_key}: {event.step_failure_data.error.message.strip()}", file=sys.stderr)
         print(f"Run {result.run_id} failed; details in the Dagster UI (make dev).", file=sys.stderr)
         return 1
@@ -52,10 +52,13 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="materialise every asset and print a summary")
     run.add_argument("--as-of", default="", help="day to score (ISO date); default: latest usage day")
+    run.add_argument(
+        "--rebuild-history", action="store_true", help="rescore the whole daily history with the current configuration"
+    )
     commands.add_parser("summary", help="print the summary of the current warehouse")
     args = parser.parse_args(argv)
     if args.command == "run":
-        return _run(args.as_of)
+        return _run(args.as_of, args.rebuild_history)
     from orchestration.settings import load_settings
     from orchestration.summary import render_summary
 

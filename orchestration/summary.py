@@ -1,55 +1,66 @@
 """The short report `make run` prints: what was scored, how the portfolio splits, who needs help first."""
 
-from __future__ import annotations
-
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 
 import duckdb
 
+SCORES = "marts.account_health_scores"
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float | Decimal):
+        # Truncated, not rounded: 39.99 is red and must not print as 40.0.
+        return str(Decimal(str(value)).quantize(Decimal("0.1"), rounding=ROUND_DOWN))
+    return str(value)
+
 
 def _table(headers: list[str], rows: list[tuple]) -> str:
-    cells = [
-        [
-            ("" if value is None else f"{value:.1f}" if isinstance(value, float | Decimal) else str(value))
-            for value in row
-        ]
-        for row in rows
-    ]
+    cells = [[_cell(value) for value in row] for row in rows]
     widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(headers)]
     lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))]
     lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in cells]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells]
     return "\n".join(lines)
 
 
 def render_summary(warehouse_path: Path) -> str:
     with duckdb.connect(str(warehouse_path), read_only=True) as con:
-        scores = "marts.account_health_scores"
-        total, scored, churned, as_of, average = con.execute(
-            f"select count(*), count(health_score), count(*) filter (where is_churned), max(as_of_date), "
-            f"avg(health_score) filter (where not is_churned) from {scores}"
+        total, scored, churned, as_of, average, history_days = con.execute(
+            f"select count(*), count(health_score) filter (where not is_churned), count(*) filter (where is_churned), "
+            f"max(score_date), avg(health_score) filter (where not is_churned), "
+            f"(select count(*) from marts.account_health_history) from {SCORES}"
         ).fetchone()
         bands = con.execute(
-            f"select coalesce(health_band, '(unscored)'), count(*), "
+            f"select coalesce(health_band, '(no score)'), count(*), "
             f"round(100.0 * count(*) / sum(count(*)) over (), 1) "
-            f"from {scores} where not is_churned group by 1 "
-            f"order by min(coalesce(health_score, -1))"
+            f"from {SCORES} where not is_churned group by 1 order by min(coalesce(health_score, -1))"
+        ).fetchall()
+        unscored = con.execute(
+            f"select status_reason, count(*) from {SCORES} where not is_churned and health_score is null "
+            f"group by 1 order by 2 desc"
         ).fetchall()
         lowest = con.execute(
-            f"select account_id, account_name, segment, health_score, health_band, weakest_component, "
-            f"weakest_component_score, csm_owner from {scores} "
-            f"where not is_churned and health_score is not null order by health_score, account_id limit 10"
+            f"select account_id, account_name, segment, health_score, health_band, trend, weakest_component, top_driver_reason "
+            f"from {SCORES} where not is_churned and health_score is not null "
+            f"order by health_score, account_id limit 10"
         ).fetchall()
+    current = total - churned
     lines = [
-        f"Health scores as of {as_of}: {scored} of {total} accounts scored "
-        f"({churned} churned accounts scored on their last day).",
-        f"Average health of current accounts: {average:.1f} / 100" if average is not None else "",
+        f"Health scores as of {as_of}: {scored} of {current} current accounts scored; "
+        f"{history_days:,} account-days of history ({churned} churned accounts keep their last score).",
+        f"Average health of current accounts: {average:.1f} / 100" if average is not None else "No account scored.",
         "",
         "Current accounts by band:",
         _table(["band", "accounts", "share %"], bands),
-        "",
-        "Ten lowest current accounts:",
-        _table(["account", "name", "segment", "score", "band", "weakest", "its score", "CSM"], lowest),
     ]
-    return "\n".join(line for line in lines if line is not None)
+    if unscored:
+        lines += ["", "Not scored:", _table(["reason", "accounts"], unscored)]
+    lines += [
+        "",
+        "Ten lowest current accounts and what drags them down:",
+        _table(["account", "name", "segment", "score", "band", "trend", "weakest", "top driver"], lowest),
+    ]
+    return "\n".join(lines)

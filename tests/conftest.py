@@ -15,7 +15,7 @@ from orchestration.sample_data import simulate, write_landing
 from orchestration.settings import REPO_ROOT
 
 SMALL_ACCOUNTS = 40
-SMALL_DAYS = 150
+SMALL_DAYS = 270
 END_DATE = dt.date(2026, 10, 31)
 
 

@@ -13,15 +13,19 @@ from tests.conftest import copy_project, dbt
 CONFIG_SELECTION = ["--select", "resource_type:seed", "--indirect-selection", "cautious"]
 
 
-def edit_seed(seeds: Path, name: str, match: dict[str, str], changes: dict[str, str]) -> None:
+def edit_seed(seeds: Path, name: str, match: dict[str, str], changes: dict[str, str] | None) -> None:
+    """Changes (or, with changes=None, removes) the one row of a seed that matches."""
     path = seeds / f"{name}.csv"
     with path.open(newline="") as f:
         rows = list(csv.DictReader(f))
     hits = [row for row in rows if all(row[k] == v for k, v in match.items())]
     assert len(hits) == 1, (name, match)
-    hits[0].update(changes)
+    if changes is None:
+        rows.remove(hits[0])
+    else:
+        hits[0].update(changes)
     with path.open("w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer = csv.DictWriter(f, fieldnames=list(hits[0]))
         writer.writeheader()
         writer.writerows(rows)
 
@@ -39,33 +43,73 @@ def failing_tests(result) -> list[str]:
 def test_shipped_configuration_passes(project, tmp_path):
     result = dbt(["build", *CONFIG_SELECTION], project, tmp_path / "w.duckdb")
     assert result.returncode == 0, result.stdout
-    assert "scorecard_weights_sum_to_one" in result.stdout and "health_bands_cover_0_to_100" in result.stdout
+    for test in (
+        "scorecard_weights_sum_to_one",
+        "health_bands_cover_0_to_100",
+        "measure_bands_are_contiguous_and_monotonic",
+    ):
+        assert f"PASS {test}" in result.stdout, test
 
 
 @pytest.mark.parametrize(
     ("seed", "match", "changes", "expected_failure"),
     [
-        ("scorecard_components", {"component": "usage"}, {"weight": "0.5"}, "scorecard_weights_sum_to_one"),
-        ("scorecard_measures", {"measure": "nps"}, {"weight": "0.6"}, "scorecard_weights_sum_to_one"),
         (
             "scorecard_components",
-            {"component": "milestones"},
+            {"scorecard": "mid_market", "component": "usage"},
+            {"weight": "0.5"},
+            "scorecard_weights_sum_to_one",
+        ),
+        (
+            "scorecard_measure_weights",
+            {"scorecard": "smb", "measure": "nps"},
+            {"weight": "0.6"},
+            "scorecard_weights_sum_to_one",
+        ),
+        (
+            "scorecard_components",
+            {"scorecard": "smb", "component": "milestones"},
             {"weight": "-0.1"},
             "accepted_range_scorecard_components_weight__1__0",
         ),
-        ("health_bands", {"band": "yellow"}, {"max_score": "65"}, "health_bands_cover_0_to_100"),
-        ("health_bands", {"band": "green"}, {"max_score": "90"}, "health_bands_cover_0_to_100"),
         (
-            "scorecard_measures",
-            {"measure": "active_days"},
-            {"target_value": "2"},
-            "scorecard_measures_have_distinct_floor_and_target",
+            "scorecard_measure_weights",
+            {"scorecard": "onboarding", "measure": "nps"},
+            None,
+            "scorecards_weigh_every_measure",
         ),
         (
-            "scorecard_measures",
-            {"measure": "ticket_csat"},
-            {"component": "suport"},
-            "relationships_scorecard_measures_component__component__ref_scorecard_components_",
+            "scorecard_assignments",
+            {"segment": "SMB", "lifecycle_stage": "renewal"},
+            None,
+            "scorecard_assignments_cover_every_segment_and_stage",
+        ),
+        ("health_bands", {"band": "yellow"}, {"max_score": "65"}, "health_bands_cover_0_to_100"),
+        ("health_bands", {"band": "green"}, {"max_score": "90"}, "health_bands_cover_0_to_100"),
+        ("measures", {"measure": "active_days"}, {"target_value": "2"}, "linear_ramps_follow_their_direction"),
+        (
+            "measures",
+            {"measure": "urgent_ticket_share"},
+            {"direction": "higher_is_better"},
+            "linear_ramps_follow_their_direction",
+        ),
+        (
+            "measure_bands",
+            {"measure": "tickets_per_seat", "lower_bound": "0.15"},
+            {"lower_bound": "0.2"},
+            "measure_bands_are_contiguous_and_monotonic",
+        ),
+        (
+            "measure_bands",
+            {"measure": "nps", "lower_bound": "70"},
+            {"points": "40"},
+            "measure_bands_are_contiguous_and_monotonic",
+        ),
+        (
+            "score_caps",
+            {"cap": "payment_collection_risk"},
+            {"max_score": "120"},
+            "accepted_range_score_caps_max_score__100__0",
         ),
     ],
 )
@@ -86,9 +130,9 @@ def test_corrupted_score_fails_the_arithmetic_test(refreshed, tmp_path):
             "where health_score is not null)"
         )
     project = copy_project(tmp_path)
-    result = dbt(["test", "--select", "health_score_equals_weighted_components"], project, warehouse)
+    result = dbt(["test", "--select", "contributions_add_up_to_the_score"], project, warehouse)
     assert result.returncode != 0
-    assert failing_tests(result) == ["health_score_equals_weighted_components"]
+    assert failing_tests(result) == ["contributions_add_up_to_the_score"]
 
 
 def test_unit_tests_catch_a_wrong_ramp(refreshed, tmp_path):
@@ -97,7 +141,9 @@ def test_unit_tests_catch_a_wrong_ramp(refreshed, tmp_path):
     shutil.copy(refreshed.warehouse, warehouse)
     project = copy_project(tmp_path)
     model = project / "models" / "intermediate" / "scoring" / "int_account_measures_scored.sql"
-    model.write_text(model.read_text().replace("else 100.0 * ramp_position", "else 99.0 * ramp_position"))
+    original = model.read_text()
+    model.write_text(original.replace("else 100.0 * (measure_values", "else 99.0 * (measure_values"))
+    assert model.read_text() != original
     result = dbt(["test", "--select", "test_type:unit"], project, warehouse)
     assert result.returncode != 0
-    assert failing_tests(result) == ["int_account_measures_scored::linear_ramp_turns_values_into_clamped_points"]
+    assert failing_tests(result) == ["int_account_measures_scored::each_normalisation_turns_values_into_points"]

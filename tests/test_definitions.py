@@ -61,5 +61,6 @@ def test_dbt_build_args():
     assert dbt_build_args(DbtBuildConfig(score_as_of_date="2026-06-30")) == [
         "build",
         "--vars",
-        "{score_as_of_date: '2026-06-30'}",
+        '{"score_as_of_date": "2026-06-30"}',
     ]
+    assert dbt_build_args(DbtBuildConfig(rebuild_history=True)) == ["build", "--vars", '{"rebuild_history": true}']

@@ -1,4 +1,5 @@
 -- Guards the band configuration: bands start at 0, end at 100, and each starts where the previous one ends.
+{{ config(meta={"dagster": {"ref": {"name": "health_bands"}}}) }}
 with ordered as (
     select
         band,

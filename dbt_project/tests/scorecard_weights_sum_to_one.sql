@@ -1,27 +1,30 @@
--- Guards the scorecard configuration: component weights, and measure weights within each component, sum to 1.
+-- Guards the scorecard configuration: per scorecard, component weights sum to 1, and measure weights sum to 1 within each component.
 {{ config(meta={'dagster': {'ref': {'name': 'scorecard_components'}}}) }}
 
 with component_level as (
     select
+        scorecard,
         'components' as level,
-        'all' as scope,
         sum(weight) as total_weight
     from {{ ref('scorecard_components') }}
+    group by scorecard
 ),
 
 measure_level as (
     select
-        'measures' as level,
-        component as scope,
-        sum(weight) as total_weight
-    from {{ ref('scorecard_measures') }}
-    group by component
+        weights.scorecard,
+        'measures of ' || measures.component as level,
+        sum(weights.weight) as total_weight
+    from {{ ref('scorecard_measure_weights') }} as weights
+    inner join {{ ref('measures') }} as measures
+        on weights.measure = measures.measure
+    group by weights.scorecard, measures.component
 ),
 
 validation_errors as (
-    select * from component_level where abs(total_weight - 1) > 0.000001
+    select * from component_level where total_weight <> 1
     union all
-    select * from measure_level where abs(total_weight - 1) > 0.000001
+    select * from measure_level where total_weight <> 1
 )
 
 select * from validation_errors

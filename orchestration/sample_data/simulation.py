@@ -229,6 +229,7 @@ class _AccountSimulator:
         self._tickets(account_id, seats, profile, health, first_day, active_until)
         self._invoices(account_id, profile, arr, currency, contract_start, health, active_until)
         self._surveys(account_id, name, profile, health, first_day, active_until)
+        self._csm_ratings(account_id, profile, health, first_day, active_until)
 
         renewal = _add_months(contract_start, 12)
         while renewal <= self.end:
@@ -500,6 +501,32 @@ class _AccountSimulator:
                 bucket = "promoter" if score >= 5 else "passive" if score >= 4 else "detractor"
                 self._survey_row(account_id, 9, day, "csat", score, bucket)
 
+    def _csm_ratings(
+        self, account_id: str, profile: SegmentProfile, health: np.ndarray, first_day: int, active_until: int
+    ) -> None:
+        """CSMs rate larger accounts every couple of months; ratings expire after 60 days."""
+        rng = self.rng
+        chance = {"SMB": 0.1, "Mid-Market": 0.35, "Enterprise": 0.7}[profile.name]
+        owner = CSM_OWNERS[int(rng.integers(len(CSM_OWNERS)))]
+        for day in range(first_day + 14, active_until, 60):
+            if rng.random() >= chance:
+                continue
+            day += int(rng.integers(0, 20))
+            if day >= active_until:
+                continue
+            rated = self.start + dt.timedelta(days=day)
+            rating = int(np.clip(round(rng.normal(0.8 + 4.4 * health[day], 0.6)), 1, 5))
+            self.rows["csm_ratings"].append(
+                {
+                    "account_id": account_id,
+                    "rated_on": rated,
+                    "rating": rating,
+                    "rated_by": owner,
+                    "expires_on": rated + dt.timedelta(days=60),
+                    "note": None if rating >= 3 else "Sponsor unhappy, needs an executive call",
+                }
+            )
+
     def _survey_row(
         self, account_id: str, respondent: int, day: int, survey_type: str, score: int, bucket: str
     ) -> None:
@@ -538,6 +565,7 @@ def simulate(accounts: int, days: int, seed: int, end_date: dt.date) -> Simulati
             "survey_responses",
             "milestones",
             "churn_events",
+            "csm_ratings",
         )
     }
     simulator = _AccountSimulator(rng, start, days, rows)

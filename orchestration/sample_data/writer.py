@@ -67,7 +67,7 @@ def write_landing(result: SimulationResult, landing_dir: Path) -> dict[str, list
         _iso_csv(part, path)
         written["invoices"].append(path)
 
-    for name in ("support_tickets", "survey_responses", "milestones", "churn_events"):
+    for name in ("support_tickets", "survey_responses", "milestones", "churn_events", "csm_ratings"):
         path = landing_dir / f"{name}.csv"
         _iso_csv(frames[name], path)
         written[name] = [path]

@@ -1,5 +1,6 @@
 """The dbt project as Dagster assets: `dbt build` runs models, seeds and tests; tests become asset checks."""
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -14,13 +15,20 @@ class DbtBuildConfig(dg.Config):
 
     score_as_of_date: str = ""
     """Day to score (ISO date); empty means the latest day with usage data."""
+    rebuild_history: bool = False
+    """Rescore the whole daily history with the current configuration instead of adding new days."""
 
 
 def dbt_build_args(config: DbtBuildConfig) -> list[str]:
     """The dbt command line for a refresh."""
-    args = ["build"]
+    dbt_vars = {}
     if config.score_as_of_date:
-        args += ["--vars", f"{{score_as_of_date: '{config.score_as_of_date}'}}"]
+        dbt_vars["score_as_of_date"] = config.score_as_of_date
+    if config.rebuild_history:
+        dbt_vars["rebuild_history"] = True
+    args = ["build"]
+    if dbt_vars:
+        args += ["--vars", json.dumps(dbt_vars)]
     return args
 
 

@@ -15,6 +15,7 @@ READING_ORDER = (
     "survey_responses",
     "milestones",
     "churn_events",
+    "csm_ratings",
 )
 
 

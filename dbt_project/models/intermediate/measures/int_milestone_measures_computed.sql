@@ -1,13 +1,18 @@
--- Onboarding measures per account on its scored day: of the milestones due by then, the share achieved
--- by then, and the average delay of those achieved. Accounts without due milestones have no value.
-with accounts as (
-    select account_id, scored_date from {{ ref('int_accounts_enriched') }}
+-- Onboarding measures per account and day: of the milestones due by then, the share achieved by then
+-- and their average delay; and the time to first value: days from contract start to the first_value
+-- milestone, or the days elapsed so far once its target date has passed without it.
+with days as (
+    select account_id, score_date, contract_start_date from {{ ref('int_account_days_assigned') }}
 ),
 
 measures as (
     select measure, window_days
-    from {{ ref('scorecard_measures') }}
-    where measure in ('milestones_achieved_share', 'milestone_delay_days')
+    from {{ ref('measures') }}
+    where measure in ('milestones_achieved_share', 'milestone_delay_days', 'days_to_first_value')
+),
+
+windows as (
+    select distinct window_days from measures
 ),
 
 milestones as (
@@ -16,37 +21,52 @@ milestones as (
 
 progress as (
     select
-        accounts.account_id,
-        measures.measure,
+        days.account_id,
+        days.score_date,
+        windows.window_days,
         count(milestones.account_id) as milestones_due,
-        sum(case when milestones.achieved_date <= accounts.scored_date then 1 else 0 end) as milestones_achieved,
+        sum(case when milestones.achieved_date <= days.score_date then 1 else 0 end) as milestones_achieved,
         sum(case
-            when milestones.achieved_date <= accounts.scored_date
+            when milestones.achieved_date <= days.score_date
                 then {{ dbt.datediff('milestones.target_date', 'milestones.achieved_date', 'day') }}
-        end) as total_delay_days
-    from accounts
-    cross join measures
+        end) as total_delay_days,
+        max(case
+            when milestones.milestone_name = 'first_value' and milestones.achieved_date <= days.score_date
+                then {{ dbt.datediff('days.contract_start_date', 'milestones.achieved_date', 'day') }}
+            when milestones.milestone_name = 'first_value'
+                then {{ dbt.datediff('days.contract_start_date', 'days.score_date', 'day') }}
+        end) as days_to_first_value
+    from days
+    cross join windows
     left join milestones
-        on milestones.account_id = accounts.account_id
-        and milestones.target_date <= accounts.scored_date
-        and milestones.target_date >= {{ window_start('accounts.scored_date', 'measures.window_days') }}
-    group by accounts.account_id, measures.measure
+        on milestones.account_id = days.account_id
+        and milestones.target_date <= days.score_date
+        and milestones.target_date >= {{ window_start('days.score_date', 'windows.window_days') }}
+    group by days.account_id, days.score_date, windows.window_days
 ),
 
 computed as (
     select
-        account_id,
-        measure,
+        days.account_id,
+        days.score_date,
+        measures.measure,
         case
-            when milestones_due = 0 then null
-            when measure = 'milestones_achieved_share' then cast(milestones_achieved as double) / milestones_due
-            when measure = 'milestone_delay_days' and milestones_achieved > 0
+            when progress.milestones_due = 0 then null
+            when measures.measure = 'milestones_achieved_share'
+                then cast(progress.milestones_achieved as double) / progress.milestones_due
+            when measures.measure = 'milestone_delay_days' and progress.milestones_achieved > 0
                 then case
-                    when total_delay_days < 0 then 0.0
-                    else cast(total_delay_days as double) / milestones_achieved
+                    when progress.total_delay_days < 0 then 0.0
+                    else cast(progress.total_delay_days as double) / progress.milestones_achieved
                 end
+            when measures.measure = 'days_to_first_value' then cast(progress.days_to_first_value as double)
         end as measure_value
-    from progress
+    from days
+    cross join measures
+    inner join progress
+        on days.account_id = progress.account_id
+        and days.score_date = progress.score_date
+        and measures.window_days = progress.window_days
 )
 
 select * from computed

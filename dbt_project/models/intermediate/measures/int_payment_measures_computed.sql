@@ -1,13 +1,17 @@
--- Payment measures per account on its scored day, judged with what was known that day: an invoice paid
--- after the scored day still counts as unpaid on it. Void invoices never count.
-with accounts as (
-    select account_id, arr_amount, scored_date from {{ ref('int_accounts_enriched') }}
+-- Payment measures per account and day over the invoices that fell due in the window before it, judged
+-- with what was known that day: an invoice paid later still counts as unpaid. Void invoices never count.
+with days as (
+    select account_id, score_date, arr_amount from {{ ref('int_account_days_assigned') }}
 ),
 
 measures as (
     select measure, window_days
-    from {{ ref('scorecard_measures') }}
-    where measure in ('on_time_payment_share', 'max_days_overdue', 'overdue_amount_ratio')
+    from {{ ref('measures') }}
+    where measure in ('on_time_payment_share', 'max_days_overdue', 'outstanding_amount_ratio')
+),
+
+windows as (
+    select distinct window_days from measures
 ),
 
 invoices as (
@@ -16,43 +20,47 @@ invoices as (
 
 judged as (
     select
-        accounts.account_id,
-        measures.measure,
-        accounts.arr_amount,
+        days.account_id,
+        days.score_date,
+        windows.window_days,
         count(invoices.invoice_id) as invoices_due,
         sum(case when invoices.paid_date <= invoices.due_date then 1 else 0 end) as invoices_paid_on_time,
-        sum(case when invoices.paid_date is null or invoices.paid_date > accounts.scored_date then 1 else 0 end)
-            as invoices_unpaid,
         max(case
-            when invoices.paid_date is null or invoices.paid_date > accounts.scored_date
-                then {{ dbt.datediff('invoices.due_date', 'accounts.scored_date', 'day') }}
+            when invoices.paid_date is null or invoices.paid_date > days.score_date
+                then {{ dbt.datediff('invoices.due_date', 'days.score_date', 'day') }}
         end) as max_days_overdue,
         sum(case
-            when invoices.paid_date is null or invoices.paid_date > accounts.scored_date
-                then invoices.invoice_amount
+            when invoices.paid_date is null or invoices.paid_date > days.score_date then invoices.invoice_amount
             else 0
-        end) as overdue_amount
-    from accounts
-    cross join measures
+        end) as outstanding_amount
+    from days
+    cross join windows
     left join invoices
-        on invoices.account_id = accounts.account_id
-        and invoices.due_date < accounts.scored_date
-        and invoices.due_date >= {{ window_start('accounts.scored_date', 'measures.window_days') }}
-    group by accounts.account_id, measures.measure, accounts.arr_amount
+        on invoices.account_id = days.account_id
+        and invoices.due_date < days.score_date
+        and invoices.due_date >= {{ window_start('days.score_date', 'windows.window_days') }}
+    group by days.account_id, days.score_date, windows.window_days
 ),
 
 computed as (
     select
-        account_id,
-        measure,
+        days.account_id,
+        days.score_date,
+        measures.measure,
         case
-            when invoices_due = 0 then null
-            when measure = 'on_time_payment_share' then cast(invoices_paid_on_time as double) / invoices_due
-            when measure = 'max_days_overdue' then cast(coalesce(max_days_overdue, 0) as double)
-            when measure = 'overdue_amount_ratio' and arr_amount > 0
-                then cast(overdue_amount as double) / cast(arr_amount as double)
+            when judged.invoices_due = 0 then null
+            when measures.measure = 'on_time_payment_share'
+                then cast(judged.invoices_paid_on_time as double) / judged.invoices_due
+            when measures.measure = 'max_days_overdue' then cast(coalesce(judged.max_days_overdue, 0) as double)
+            when measures.measure = 'outstanding_amount_ratio' and days.arr_amount > 0
+                then cast(judged.outstanding_amount as double) / cast(days.arr_amount as double)
         end as measure_value
-    from judged
+    from days
+    cross join measures
+    inner join judged
+        on days.account_id = judged.account_id
+        and days.score_date = judged.score_date
+        and measures.window_days = judged.window_days
 )
 
 select * from computed

@@ -1,13 +1,17 @@
--- Support measures per account on its scored day. Ticket volume is 0 (not missing) when the helpdesk
--- feed is live and the account raised no ticket; shares, times and ratings need tickets to exist.
-with accounts as (
-    select account_id, licensed_seats, scored_date from {{ ref('int_accounts_enriched') }}
+-- Support measures per account and day. Ticket volume is 0 (not missing) once the helpdesk feed is live;
+-- shares, times and ratings need tickets. A ticket counts as resolved only once it was resolved.
+with days as (
+    select account_id, score_date, licensed_seats from {{ ref('int_account_days_assigned') }}
 ),
 
 measures as (
     select measure, window_days
-    from {{ ref('scorecard_measures') }}
+    from {{ ref('measures') }}
     where measure in ('tickets_per_seat', 'urgent_ticket_share', 'median_resolution_hours', 'ticket_csat')
+),
+
+windows as (
+    select distinct window_days from measures
 ),
 
 tickets as (
@@ -18,68 +22,70 @@ feed as (
     select min(opened_date) as first_ticket_date from tickets
 ),
 
-opened_in_window as (
+opened as (
     select
-        accounts.account_id,
-        measures.measure,
-        accounts.licensed_seats,
-        feed.first_ticket_date <= accounts.scored_date as has_feed,
+        days.account_id,
+        days.score_date,
+        windows.window_days,
         count(tickets.ticket_id) as tickets_opened,
         sum(case when tickets.is_high_priority then 1 else 0 end) as high_priority_tickets
-    from accounts
-    cross join measures
-    cross join feed
+    from days
+    cross join windows
     left join tickets
-        on tickets.account_id = accounts.account_id
-        and tickets.opened_date <= accounts.scored_date
-        and tickets.opened_date >= {{ window_start('accounts.scored_date', 'measures.window_days') }}
-    where measures.measure in ('tickets_per_seat', 'urgent_ticket_share')
-    group by accounts.account_id, measures.measure, accounts.licensed_seats, feed.first_ticket_date,
-        accounts.scored_date
+        on tickets.account_id = days.account_id
+        and tickets.opened_date <= days.score_date
+        and tickets.opened_date >= {{ window_start('days.score_date', 'windows.window_days') }}
+    group by days.account_id, days.score_date, windows.window_days
 ),
 
--- A ticket counts as resolved only if it was resolved by the scored day (no look-ahead).
-resolved_in_window as (
+resolved as (
     select
-        accounts.account_id,
-        measures.measure,
+        days.account_id,
+        days.score_date,
+        windows.window_days,
         {{ median(dbt.datediff('tickets.opened_at', 'tickets.resolved_at', 'minute') ~ ' / 60.0') }}
             as median_resolution_hours,
-        -- Integer sums divided once: exact and independent of the order rows are added in.
+        -- Integer sums divided once: exact, whatever order rows are added in.
         sum(tickets.csat_rating) as csat_total,
         count(tickets.csat_rating) as csat_ratings
-    from accounts
-    cross join measures
+    from days
+    cross join windows
     left join tickets
-        on tickets.account_id = accounts.account_id
-        and tickets.resolved_date <= accounts.scored_date
-        and tickets.resolved_date >= {{ window_start('accounts.scored_date', 'measures.window_days') }}
-    where measures.measure in ('median_resolution_hours', 'ticket_csat')
-    group by accounts.account_id, measures.measure
+        on tickets.account_id = days.account_id
+        and tickets.resolved_date <= days.score_date
+        and tickets.resolved_date >= {{ window_start('days.score_date', 'windows.window_days') }}
+    group by days.account_id, days.score_date, windows.window_days
 ),
 
 computed as (
     select
-        account_id,
-        measure,
+        days.account_id,
+        days.score_date,
+        measures.measure,
         case
-            when not coalesce(has_feed, false) then null
-            when measure = 'tickets_per_seat' then cast(tickets_opened as double) / licensed_seats
-            when measure = 'urgent_ticket_share' and tickets_opened > 0
-                then cast(high_priority_tickets as double) / tickets_opened
+            when measures.measure = 'tickets_per_seat'
+                then case
+                    when feed.first_ticket_date <= days.score_date
+                        then cast(opened.tickets_opened as double) / days.licensed_seats
+                end
+            when measures.measure = 'urgent_ticket_share' and opened.tickets_opened > 0
+                then cast(opened.high_priority_tickets as double) / opened.tickets_opened
+            when measures.measure = 'median_resolution_hours'
+                then cast(resolved.median_resolution_hours as double)
+            when measures.measure = 'ticket_csat' and resolved.csat_ratings > 0
+                then cast(resolved.csat_total as double) / resolved.csat_ratings
         end as measure_value
-    from opened_in_window
-
-    union all
-
-    select
-        account_id,
-        measure,
-        case
-            when measure = 'median_resolution_hours' then cast(median_resolution_hours as double)
-            when measure = 'ticket_csat' and csat_ratings > 0 then cast(csat_total as double) / csat_ratings
-        end as measure_value
-    from resolved_in_window
+    from days
+    cross join measures
+    cross join feed
+    inner join opened
+        on days.account_id = opened.account_id
+        and days.score_date = opened.score_date
+        and measures.window_days = opened.window_days
+    inner join resolved
+        on days.account_id = resolved.account_id
+        and days.score_date = resolved.score_date
+        and measures.window_days = resolved.window_days
 )
 
 select * from computed

@@ -1,60 +1,26 @@
--- The published score mart: one row per account with its health score (0-100), band, component scores
--- and the account attributes customer-success teams filter on.
-with accounts as (
-    select * from {{ ref('int_accounts_enriched') }}
-),
-
-components as (
-    select * from {{ ref('fct_account_component_scores') }}
-),
-
-bands as (
-    select * from {{ ref('health_bands') }}
-),
-
-totals as (
-    select
-        account_id,
-        sum(contribution) as weighted_score,
-        sum(case when component_score is not null then configured_weight else 0 end) as weight_with_data,
-        sum(configured_weight) as weight_configured,
-        max(case when component = 'usage' then component_score end) as usage_score,
-        max(case when component = 'support' then component_score end) as support_score,
-        max(case when component = 'payment' then component_score end) as payment_score,
-        max(case when component = 'feedback' then component_score end) as feedback_score,
-        max(case when component = 'milestones' then component_score end) as milestones_score
-    from components
-    group by account_id
-),
-
-weakest as (
-    select account_id, component as weakest_component, component_score as weakest_component_score
+-- The current state for BI and customer-success teams: one row per account with its latest score, band,
+-- trend, coverage, component scores and top driver, plus the account attributes people filter on.
+-- Churned accounts show the last score they had as customers.
+with latest as (
+    select *
     from (
         select
-            account_id,
-            component,
-            component_score,
-            row_number() over (partition by account_id order by component_score, component) as weakness_rank
-        from components
-        where component_score is not null and configured_weight > 0
+            history.*,
+            row_number() over (partition by account_id order by score_date desc) as recency
+        from {{ ref('account_health_history') }} as history
     ) as ranked
-    where weakness_rank = 1
+    where recency = 1
 ),
 
-scored as (
-    select
-        accounts.account_id,
-        case when totals.weight_with_data > 0 then cast(totals.weighted_score as decimal(10, 6)) end as health_score,
-        {{ score_value('case when totals.weight_configured > 0 then totals.weight_with_data / totals.weight_configured end') }}
-            as coverage,
-        totals.usage_score,
-        totals.support_score,
-        totals.payment_score,
-        totals.feedback_score,
-        totals.milestones_score
-    from accounts
-    left join totals
-        on accounts.account_id = totals.account_id
+accounts as (
+    select * from {{ ref('stg_crm__accounts') }}
+),
+
+cancellations as (
+    select account_id, min(churned_date) as churned_date
+    from {{ ref('stg_crm__churn_events') }}
+    where is_cancellation
+    group by account_id
 ),
 
 final as (
@@ -66,34 +32,39 @@ final as (
         accounts.country_code,
         accounts.currency_code,
         accounts.csm_owner,
-        accounts.lifecycle_stage,
-        bands.band as health_band,
-        case when scored.health_score is null then 'insufficient_data' else 'scored' end as score_status,
-        weakest.weakest_component,
-        scored.health_score,
-        scored.coverage,
-        scored.usage_score,
-        scored.support_score,
-        scored.payment_score,
-        scored.feedback_score,
-        scored.milestones_score,
-        weakest.weakest_component_score,
+        latest.lifecycle_stage,
+        latest.scorecard,
+        latest.health_band,
+        coalesce(latest.score_status, 'insufficient_data') as score_status,
+        coalesce(latest.status_reason, 'insufficient data: no scored day yet') as status_reason,
+        latest.trend,
+        latest.weakest_component,
+        latest.top_driver,
+        latest.top_driver_reason,
+        latest.capped_by,
+        latest.config_version,
+        latest.health_score,
+        latest.change_7d,
+        latest.change_30d,
+        latest.coverage,
+        latest.usage_score,
+        latest.support_score,
+        latest.payment_score,
+        latest.feedback_score,
+        latest.milestones_score,
         accounts.arr_amount,
         accounts.licensed_seats,
-        accounts.is_churned,
+        cancellations.churned_date is not null and cancellations.churned_date <= {{ score_as_of_date() }}
+            as is_churned,
         accounts.contract_start_date,
         accounts.renewal_date,
-        accounts.churned_date,
-        accounts.scored_date,
-        accounts.as_of_date
+        cancellations.churned_date,
+        latest.score_date
     from accounts
-    inner join scored
-        on accounts.account_id = scored.account_id
-    left join weakest
-        on accounts.account_id = weakest.account_id
-    left join bands
-        on scored.health_score >= bands.min_score
-        and (scored.health_score < bands.max_score or (bands.max_score = 100 and scored.health_score = 100))
+    left join latest
+        on accounts.account_id = latest.account_id
+    left join cancellations
+        on accounts.account_id = cancellations.account_id
 )
 
 select * from final

@@ -1,0 +1,93 @@
+-- The daily health history: one row per account and day from its contract start (or the history start)
+-- to the as-of day, or to its last day before a cancellation. The score of day D uses only data dated
+-- on or before D, so history can be replayed and backtested. Built incrementally: a build computes the
+-- days after the last one stored (minus `reprocess_days` for late exports) and keeps the rest as it was.
+-- `--full-refresh` does not rebuild it; `--vars '{rebuild_history: true}'` rescoring everything does.
+{{ config(
+    materialized='incremental',
+    unique_key=['account_id', 'score_date'],
+    incremental_strategy=('merge' if target.type == 'spark' else 'delete+insert'),
+    full_refresh=var('rebuild_history', false),
+    on_schema_change='append_new_columns',
+) }}
+
+with scored as (
+    select * from {{ ref('int_account_health_scored') }}
+),
+
+config as (
+    select distinct config_version from {{ ref('int_scorecard_config_rows') }}
+),
+
+earlier_scores as (
+    select account_id, score_date, health_score from scored
+    {%- if is_incremental() %}
+    union all
+    select account_id, score_date, health_score
+    from {{ this }}
+    where score_date < (select min(score_date) from scored)
+    {%- endif %}
+),
+
+with_changes as (
+    select
+        scored.*,
+        cast(scored.health_score - week_before.health_score as decimal(10, 6)) as change_7d,
+        cast(scored.health_score - month_before.health_score as decimal(10, 6)) as change_30d
+    from scored
+    left join earlier_scores as week_before
+        on scored.account_id = week_before.account_id
+        and week_before.score_date = cast({{ dbt.dateadd('day', -7, 'scored.score_date') }} as date)
+    left join earlier_scores as month_before
+        on scored.account_id = month_before.account_id
+        and month_before.score_date = cast({{ dbt.dateadd('day', -30, 'scored.score_date') }} as date)
+),
+
+final as (
+    select
+        with_changes.account_id || '|' || cast(with_changes.score_date as {{ dbt.type_string() }})
+            as account_day_id,
+        with_changes.account_id,
+        with_changes.segment,
+        with_changes.lifecycle_stage,
+        with_changes.scorecard,
+        bands.band as health_band,
+        with_changes.score_status,
+        with_changes.status_reason,
+        case
+            when with_changes.change_30d is null then null
+            when with_changes.change_30d >= {{ setting('trend_threshold_points', 'double') }} then 'improving'
+            when with_changes.change_30d <= -1 * {{ setting('trend_threshold_points', 'double') }} then 'declining'
+            else 'stable'
+        end as trend,
+        with_changes.weakest_component,
+        with_changes.top_driver,
+        with_changes.top_driver_reason,
+        with_changes.capped_by,
+        config.config_version,
+        with_changes.health_score,
+        with_changes.change_7d,
+        with_changes.change_30d,
+        with_changes.coverage,
+        with_changes.uncapped_score,
+        with_changes.cap_adjustment,
+        with_changes.usage_score,
+        with_changes.support_score,
+        with_changes.payment_score,
+        with_changes.feedback_score,
+        with_changes.milestones_score,
+        with_changes.usage_contribution,
+        with_changes.support_contribution,
+        with_changes.payment_contribution,
+        with_changes.feedback_contribution,
+        with_changes.milestones_contribution,
+        with_changes.score_date
+    from with_changes
+    cross join config
+    left join {{ ref('health_bands') }} as bands
+        on with_changes.health_score >= bands.min_score
+        and (with_changes.health_score < bands.max_score
+            or (bands.max_score = 100 and with_changes.health_score = 100))
+)
+
+select * from final

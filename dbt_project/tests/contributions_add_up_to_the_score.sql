@@ -1,0 +1,32 @@
+-- Guards the explanation of every score: component contributions plus the cap adjustment equal the health score exactly, and so do the measure contributions.
+{{ config(meta={'dagster': {'ref': {'name': 'account_health_history'}}}) }}
+
+with measure_sums as (
+    select account_id, score_date, sum(contribution) as measure_contribution_sum
+    from {{ ref('fct_health_score_contributions') }}
+    group by account_id, score_date
+),
+
+validation_errors as (
+    select
+        history.account_id,
+        history.score_date,
+        history.health_score,
+        history.usage_contribution + history.support_contribution + history.payment_contribution
+            + history.feedback_contribution + history.milestones_contribution + history.cap_adjustment
+            as component_sum,
+        measure_sums.measure_contribution_sum + history.cap_adjustment as measure_sum
+    from {{ ref('account_health_history') }} as history
+    inner join measure_sums
+        on history.account_id = measure_sums.account_id
+        and history.score_date = measure_sums.score_date
+    where history.health_score is not null
+      and (
+        history.health_score <> history.usage_contribution + history.support_contribution
+            + history.payment_contribution + history.feedback_contribution + history.milestones_contribution
+            + history.cap_adjustment
+        or history.health_score <> measure_sums.measure_contribution_sum + history.cap_adjustment
+      )
+)
+
+select * from validation_errors
