@@ -20,7 +20,7 @@ def _cell(value: object) -> str:
 def _table(headers: list[str], rows: list[tuple]) -> str:
     cells = [[_cell(value) for value in row] for row in rows]
     widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(headers)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
     lines.append("  ".join("-" * w for w in widths))
     lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells]
     return "\n".join(lines)
@@ -43,7 +43,8 @@ def render_summary(warehouse_path: Path) -> str:
             f"group by 1 order by 2 desc"
         ).fetchall()
         lowest = con.execute(
-            f"select account_id, account_name, segment, health_score, health_band, trend, weakest_component, top_driver_reason "
+            f"select account_id, account_name, segment, health_score, health_band, trend, weakest_component, "
+            f"top_driver_reason "
             f"from {SCORES} where not is_churned and health_score is not null "
             f"order by health_score, account_id limit 10"
         ).fetchall()

@@ -125,8 +125,8 @@ def test_corrupted_score_fails_the_arithmetic_test(refreshed, tmp_path):
     shutil.copy(refreshed.warehouse, warehouse)
     with duckdb.connect(str(warehouse)) as con:
         con.execute(
-            "update marts.account_health_scores set health_score = health_score + 0.5 "
-            "where account_id = (select min(account_id) from marts.account_health_scores "
+            "update marts.account_health_history set health_score = health_score + 0.5 "
+            "where account_day_id = (select min(account_day_id) from marts.account_health_history "
             "where health_score is not null)"
         )
     project = copy_project(tmp_path)

@@ -29,13 +29,13 @@ def test_dbt_sources_hang_off_the_ingestion_assets(defs):
         downstream = graph.get(dg.AssetKey(["raw", name])).child_keys
         assert any(key.path[-1].startswith("stg_") for key in downstream), name
     upstream_of_mart = graph.get(dg.AssetKey(["marts", "account_health_scores"])).parent_keys
-    assert dg.AssetKey(["marts", "fct_account_component_scores"]) in upstream_of_mart
+    assert dg.AssetKey(["marts", "account_health_history"]) in upstream_of_mart
 
 
 def test_dbt_tests_are_asset_checks(defs):
     checks = {key.name for key in defs.resolve_asset_graph().asset_check_keys}
     assert "unique_account_health_scores_account_id" in checks
-    assert "health_score_equals_weighted_components" in checks
+    assert "contributions_add_up_to_the_score" in checks
     assert "scorecard_weights_sum_to_one" in checks
 
 

@@ -1,5 +1,9 @@
 """The README documents the source contract exactly as the ingestion enforces it."""
 
+import csv
+
+import pytest
+
 from orchestration.defs.ingestion.contract import load_contracts
 from orchestration.defs.ingestion.contract_docs import READING_ORDER, render_contract_markdown
 from orchestration.settings import REPO_ROOT
@@ -32,3 +36,52 @@ def test_contract_names_the_seven_sources_and_their_columns():
     )
     assert contracts["milestones"].primary_key == ("account_id", "milestone")
     assert [c.name for c in contracts["accounts"].columns if c.personal_data] == ["contact_email"]
+
+
+def _seed(name: str) -> list[dict[str, str]]:
+    with (REPO_ROOT / "seeds" / f"{name}.csv").open() as f:
+        return list(csv.DictReader(f))
+
+
+def test_worked_example_follows_the_rules_and_the_seeds():
+    """The worked example in docs/ is arithmetic a reader can redo: points from the normalisation rules,
+    weights from the seeds, contributions = points x weight, and their sum is the score."""
+    text = (REPO_ROOT / "docs" / "how_scores_are_computed.md").read_text()
+    table = text.split("<!-- worked-example:begin -->")[1].split("<!-- worked-example:end -->")[0]
+    rows = [
+        [cell.strip(" `*") for cell in line.strip().strip("|").split("|")] for line in table.strip().splitlines()[2:]
+    ]
+    *measures, total = rows
+    measure_defs = {row["measure"]: row for row in _seed("measures")}
+    component_weight = {
+        r["component"]: float(r["weight"]) for r in _seed("scorecard_components") if r["scorecard"] == "mid_market"
+    }
+    measure_weight = {
+        r["measure"]: float(r["weight"]) for r in _seed("scorecard_measure_weights") if r["scorecard"] == "mid_market"
+    }
+    bands = _seed("measure_bands")
+
+    contributions = 0.0
+    for component, measure, value, normalisation, points, weight, contribution in measures:
+        definition = measure_defs[measure]
+        assert definition["component"] == component and definition["normalisation"] == normalisation
+        value, points, weight, contribution = float(value), float(points), float(weight), float(contribution)
+        if normalisation == "linear":
+            floor, target = float(definition["floor_value"]), float(definition["target_value"])
+            expected = min(max((value - floor) / (target - floor), 0), 1) * 100
+            assert points == pytest.approx(expected, abs=0.05), measure
+        elif normalisation == "bands":
+            band = next(
+                b
+                for b in bands
+                if b["measure"] == measure
+                and (not b["lower_bound"] or value >= float(b["lower_bound"]))
+                and (not b["upper_bound"] or value < float(b["upper_bound"]))
+            )
+            assert points == float(band["points"]), measure
+        assert weight == pytest.approx(component_weight[component] * measure_weight[measure]), measure
+        assert contribution == pytest.approx(points * weight, abs=0.005), measure
+        contributions += contribution
+    assert float(total[-2]) == pytest.approx(sum(float(r[5]) for r in measures))
+    assert float(total[-1]) == pytest.approx(contributions, abs=0.001)
+    assert f"**{float(total[-1]):.2f}**" in text

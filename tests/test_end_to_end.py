@@ -50,7 +50,7 @@ def test_every_score_and_component_within_0_and_100(warehouse):
         low, high, count = warehouse.execute(
             f"select min({column}), max({column}), count({column}) from marts.account_health_history"
         ).fetchone()
-        assert count > 0 and 0 <= low and high <= 100, column
+        assert count > 0 and low >= 0 and high <= 100, column
 
 
 def test_score_is_the_seed_weighted_mean_of_the_points_with_data(warehouse):
