@@ -36,14 +36,18 @@ def _run(as_of: str, rebuild_history: bool) -> int:
         print(f"Refreshing {settings.warehouse_path} from {settings.landing_dir} (dbt output: {log_path}) ...")
         with log_path.open("w") as log, contextlib.redirect_stdout(log):
             result = job.execute_in_process(instance=instance, run_config=run_config, raise_on_error=False)
+    from orchestration.summary import render_checks
+
+    print(render_checks(result.get_asset_check_evaluations()))
+    print()
     if not result.success:
         for event in result.all_events:
             if event.event_type == dg.DagsterEventType.STEP_FAILURE:
                 print(f"FAILED {event.step_key}: {event.step_failure_data.error.message.strip()}", file=sys.stderr)
         print(f"Run {result.run_id} failed; details in the Dagster UI (make dev).", file=sys.stderr)
         return 1
-    print(f"Run {result.run_id} succeeded.\n")
-    print(render_summary(settings.warehouse_path))
+    print(f"Run {result.run_id} succeeded; scores published to {settings.serving_path}.\n")
+    print(render_summary(settings.serving_path))
     return 0
 
 
@@ -55,14 +59,14 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument(
         "--rebuild-history", action="store_true", help="rescore the whole daily history with the current configuration"
     )
-    commands.add_parser("summary", help="print the summary of the current warehouse")
+    commands.add_parser("summary", help="print the summary of the published scores")
     args = parser.parse_args(argv)
     if args.command == "run":
         return _run(args.as_of, args.rebuild_history)
     from orchestration.settings import load_settings
     from orchestration.summary import render_summary
 
-    print(render_summary(load_settings().warehouse_path))
+    print(render_summary(load_settings().serving_path))
     return 0
 
 

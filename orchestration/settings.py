@@ -2,6 +2,7 @@
 
 HEALTHSCORE_WAREHOUSE    DuckDB file the pipeline writes (default: warehouse/healthscore.duckdb)
 HEALTHSCORE_LANDING_DIR  directory holding the raw source files (default: seeds/landing, the sample)
+HEALTHSCORE_SERVING      read-only DuckDB file BI tools query (default: warehouse/serving/healthscore.duckdb)
 DAGSTER_HOME             run history and logs (default: .dagster, set by the Makefile)
 """
 
@@ -21,6 +22,7 @@ SAMPLE_LANDING_DIR = REPO_ROOT / "seeds" / "landing"
 class Settings:
     warehouse_path: Path
     landing_dir: Path
+    serving_path: Path
 
 
 def _absolute(value: str) -> Path:
@@ -32,5 +34,8 @@ def load_settings() -> Settings:
     """Reads the environment, and exports the resolved warehouse path so the dbt profile sees it too."""
     warehouse = _absolute(os.environ.get("HEALTHSCORE_WAREHOUSE", str(REPO_ROOT / "warehouse" / "healthscore.duckdb")))
     landing = _absolute(os.environ.get("HEALTHSCORE_LANDING_DIR", str(SAMPLE_LANDING_DIR)))
+    serving = _absolute(
+        os.environ.get("HEALTHSCORE_SERVING", str(REPO_ROOT / "warehouse" / "serving" / "healthscore.duckdb"))
+    )
     os.environ["HEALTHSCORE_WAREHOUSE"] = str(warehouse)
-    return Settings(warehouse_path=warehouse, landing_dir=landing)
+    return Settings(warehouse_path=warehouse, landing_dir=landing, serving_path=serving)

@@ -65,3 +65,31 @@ def render_summary(warehouse_path: Path) -> str:
         _table(["account", "name", "segment", "score", "band", "trend", "weakest", "top driver"], lowest),
     ]
     return "\n".join(lines)
+
+
+def render_checks(evaluations: list) -> str:
+    """Every check of the run: dbt tests counted, Python checks and anything not passing listed."""
+    dbt_tests = [e for e in evaluations if not e.description]
+    python_checks = [e for e in evaluations if e.description]
+    failed = [e for e in evaluations if not e.passed and e.severity.value == "ERROR"]
+    warned = [e for e in evaluations if not e.passed and e.severity.value == "WARN"]
+    lines = [
+        f"Checks: {len(evaluations)} run, {len(failed)} failed, {len(warned)} warnings "
+        f"({len(dbt_tests)} dbt tests, {len(python_checks)} Python checks).",
+        _table(
+            ["status", "asset", "check", "result"],
+            [
+                (
+                    "ok" if e.passed else ("FAILED" if e.severity.value == "ERROR" else "warning"),
+                    e.asset_key.to_user_string(),
+                    e.check_name,
+                    e.description or "dbt test failed",
+                )
+                for e in sorted(
+                    python_checks + [e for e in dbt_tests if not e.passed],
+                    key=lambda e: (e.passed, e.asset_key.to_user_string(), e.check_name),
+                )
+            ],
+        ),
+    ]
+    return "\n".join(lines)

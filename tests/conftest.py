@@ -38,6 +38,7 @@ def run_refresh(warehouse: Path, landing: Path) -> dg.ExecuteInProcessResult:
     with pytest.MonkeyPatch.context() as env:
         env.setenv("HEALTHSCORE_WAREHOUSE", str(warehouse))
         env.setenv("HEALTHSCORE_LANDING_DIR", str(landing))
+        env.setenv("HEALTHSCORE_SERVING", str(warehouse.parent / "serving" / "healthscore.duckdb"))
         env.setenv("PATH", str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"])
         from orchestration.definitions import build_definitions
         from orchestration.settings import load_settings

@@ -13,8 +13,12 @@ class WarehouseResource(dg.ConfigurableResource):
 
     path: str
 
+    @property
+    def file(self) -> Path:
+        return Path(self.path)
+
     def connect(self, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self.file.parent.mkdir(parents=True, exist_ok=True)
         return duckdb.connect(self.path, read_only=read_only)
 
 
@@ -26,3 +30,13 @@ class LandingResource(dg.ConfigurableResource):
     @property
     def path(self) -> Path:
         return Path(self.directory)
+
+
+class ServingResource(dg.ConfigurableResource):
+    """The read-only DuckDB file BI tools and analysts query; replaced atomically by each publication."""
+
+    path: str
+
+    @property
+    def file(self) -> Path:
+        return Path(self.path)

@@ -1,0 +1,63 @@
+"""The published score marts: the only thing BI tools read. Published only when every blocking check of
+this run passed."""
+
+import dagster as dg
+
+from orchestration.defs.resources import ServingResource, WarehouseResource
+from orchestration.defs.serving.publish import PUBLISHED_TABLES, publish
+
+MART_KEYS = [dg.AssetKey(["marts", table]) for table in PUBLISHED_TABLES]
+
+
+def failed_blocking_checks(context: dg.AssetExecutionContext) -> list[str]:
+    """Checks of this run that failed with severity ERROR, dbt tests included. dagster-dbt does not stop
+    downstream assets when a dbt test fails, so publishing asks the event log itself."""
+    records = context.instance.get_records_for_run(
+        context.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION, limit=100_000
+    ).records
+    failed = []
+    for record in records:
+        evaluation = record.event_log_entry.dagster_event.event_specific_data
+        if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR:
+            failed.append(f"{evaluation.asset_key.to_user_string()}: {evaluation.check_name}")
+    return failed
+
+
+def marts_not_rebuilt(context: dg.AssetExecutionContext) -> list[str]:
+    missing = []
+    for key in MART_KEYS:
+        event = context.instance.get_latest_materialization_event(key)
+        if event is None or event.run_id != context.run_id:
+            missing.append(key.to_user_string())
+    return missing
+
+
+@dg.asset(
+    key=["serving", "health_score_marts"],
+    deps=MART_KEYS,
+    group_name="serving",
+    kinds={"duckdb"},
+    pool="duckdb_warehouse",
+    description="Copies the score marts into the read-only serving file BI tools use, replacing it atomically.",
+)
+def published_health_score_marts(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, serving: ServingResource
+) -> dg.MaterializeResult:
+    failed = failed_blocking_checks(context)
+    if failed:
+        raise dg.Failure(
+            description=f"Not published: {len(failed)} blocking check(s) failed; "
+            f"the serving file keeps its previous version.",
+            metadata={"failed_checks": dg.MetadataValue.json(failed)},
+        )
+    stale = marts_not_rebuilt(context)
+    if stale:
+        raise dg.Failure(description=f"Not published: not rebuilt in this run: {', '.join(stale)}")
+    rows = publish(warehouse.file, serving.file, context.run_id)
+    return dg.MaterializeResult(
+        metadata={
+            "serving_file": str(serving.file),
+            **{f"rows_{table}": count for table, count in rows.items()},
+            "dagster/row_count": rows["account_health_scores"],
+        }
+    )

@@ -1,0 +1,159 @@
+"""Publishing: BI reads a separate serving file that only checked scores reach, replaced atomically."""
+
+import csv
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from orchestration.defs.serving.publish import PUBLISHED_TABLES
+from orchestration.settings import REPO_ROOT
+from tests.conftest import END_DATE, run_refresh
+
+
+def serving_file(warehouse: Path) -> Path:
+    return warehouse.parent / "serving" / "healthscore.duckdb"
+
+
+def published_run(serving: Path) -> str:
+    with duckdb.connect(str(serving), read_only=True) as con:
+        return con.execute("select run_id from marts.publication").fetchone()[0]
+
+
+@pytest.fixture
+def published_copy(refreshed, tmp_path: Path) -> Path:
+    """A copy of the refreshed warehouse and its serving file; returns the warehouse path."""
+    warehouse = tmp_path / "healthscore.duckdb"
+    shutil.copy(refreshed.warehouse, warehouse)
+    shutil.copytree(serving_file(refreshed.warehouse).parent, serving_file(warehouse).parent)
+    return warehouse
+
+
+def landing_copy(source: Path, destination: Path) -> Path:
+    shutil.copytree(source, destination)
+    return destination
+
+
+def test_refresh_publishes_every_public_mart(refreshed):
+    serving = serving_file(refreshed.warehouse)
+    assert published_run(serving) == refreshed.result.run_id
+    with (
+        duckdb.connect(str(refreshed.warehouse), read_only=True) as working,
+        duckdb.connect(str(serving), read_only=True) as published,
+    ):
+        for table in PUBLISHED_TABLES:
+            query = f"select count(*) from marts.{table}"
+            assert published.execute(query).fetchone() == working.execute(query).fetchone(), table
+
+
+def _assert_not_published(result: dg.ExecuteInProcessResult, serving: Path, before: bytes, run_before: str):
+    """The run fails, the publishing step never writes, and the serving file is byte for byte the old one."""
+    assert not result.success
+    assert not result.asset_materializations_for_node("serving__health_score_marts")
+    assert serving.read_bytes() == before and published_run(serving) == run_before
+
+
+def test_failing_dbt_test_keeps_the_published_marts(published_copy, refreshed, tmp_path):
+    """A CSAT survey answer of 7 passes the loader's 0-10 range but breaks the staging test for CSAT (1-5)."""
+    landing = landing_copy(refreshed.landing, tmp_path / "landing")
+    path = landing / "survey_responses.csv"
+    rows = list(csv.DictReader(path.open()))
+    next(r for r in rows if r["survey_type"] == "csat")["score"] = "7"
+    with path.open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    serving = serving_file(published_copy)
+    before, run_before = serving.read_bytes(), published_run(serving)
+
+    result = run_refresh(published_copy, landing)
+    failed = [e.check_name for e in result.get_asset_check_evaluations() if not e.passed]
+    assert any(name.startswith("expression_is_true_stg_surveys__survey_responses") for name in failed), failed
+    _assert_not_published(result, serving, before, run_before)
+
+
+def test_failing_python_check_keeps_the_published_marts(published_copy, refreshed, tmp_path):
+    """A helpdesk re-export that stamps 30 urgent tickets per account on the last day looks like a mass
+    crisis overnight: the distribution check fails and blocks publishing."""
+    landing = landing_copy(refreshed.landing, tmp_path / "landing")
+    with (landing / "support_tickets.csv").open("a", newline="") as f:
+        writer = csv.writer(f)
+        accounts = [
+            r["account_id"]
+            for r in csv.DictReader((landing / "accounts.csv").open(encoding="utf-8-sig"), delimiter=";")
+        ]
+        for account in accounts:
+            for n in range(30):
+                writer.writerow(
+                    [f"FLOOD-{account}-{n}", account, f"{END_DATE}T09:00:00Z", "", "", "urgent", "bug", "open", ""]
+                )
+    serving = serving_file(published_copy)
+    before, run_before = serving.read_bytes(), published_run(serving)
+
+    result = run_refresh(published_copy, landing)
+    plausibility = next(e for e in result.get_asset_check_evaluations() if e.check_name == "portfolio_moves_plausibly")
+    assert not plausibility.passed and plausibility.metadata["average_shift_points"].value < -5
+    _assert_not_published(result, serving, before, run_before)
+
+
+def test_readers_query_the_published_marts_while_a_refresh_runs(published_copy, refreshed, tmp_path):
+    serving = serving_file(published_copy)
+    run_before = published_run(serving)
+    dagster_home = tmp_path / "dagster_home"
+    dagster_home.mkdir()
+    shutil.copy(REPO_ROOT / "orchestration" / "dagster.yaml", dagster_home / "dagster.yaml")
+    env = {
+        **os.environ,
+        "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"],
+        "DAGSTER_HOME": str(dagster_home),
+        "HEALTHSCORE_WAREHOUSE": str(published_copy),
+        "HEALTHSCORE_LANDING_DIR": str(refreshed.landing),
+        "HEALTHSCORE_SERVING": str(serving),
+    }
+    refresh = subprocess.Popen(
+        [sys.executable, "-m", "orchestration.cli", "run"],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    reads_during_refresh = 0
+    while refresh.poll() is None:
+        with duckdb.connect(str(serving), read_only=True) as con:
+            accounts = con.execute("select count(*) from marts.account_health_scores").fetchone()[0]
+        assert accounts > 0
+        reads_during_refresh += 1
+        time.sleep(0.2)
+    output = refresh.stdout.read()
+    assert refresh.returncode == 0, output
+    assert reads_during_refresh >= 10
+    assert published_run(serving) != run_before
+
+
+def test_publishing_alone_refuses_marts_not_rebuilt_in_the_same_run(published_copy, refreshed):
+    """Publishing asks the event log itself: marts from an earlier run are not published again unchecked."""
+    serving = serving_file(published_copy)
+    before, run_before = serving.read_bytes(), published_run(serving)
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("HEALTHSCORE_WAREHOUSE", str(published_copy))
+        env.setenv("HEALTHSCORE_LANDING_DIR", str(refreshed.landing))
+        env.setenv("HEALTHSCORE_SERVING", str(serving))
+        from orchestration.definitions import build_definitions
+        from orchestration.settings import load_settings
+
+        defs = build_definitions(load_settings())
+        result = defs.resolve_implicit_global_asset_job_def().execute_in_process(
+            instance=dg.DagsterInstance.ephemeral(),
+            asset_selection=[dg.AssetKey(["serving", "health_score_marts"])],
+            raise_on_error=False,
+        )
+    failure = next(e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE)
+    assert "Not published: not rebuilt in this run" in failure.step_failure_data.user_failure_data.description
+    _assert_not_published(result, serving, before, run_before)
