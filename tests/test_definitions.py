@@ -64,3 +64,36 @@ def test_dbt_build_args():
         '{"score_as_of_date": "2026-06-30"}',
     ]
     assert dbt_build_args(DbtBuildConfig(rebuild_history=True)) == ["build", "--vars", '{"rebuild_history": true}']
+
+
+def test_python_checks_sit_next_to_their_assets_and_only_invariants_block(defs):
+    graph = defs.resolve_asset_graph()
+    checks = {key: graph.get(key) for key in graph.asset_check_keys}
+    by_name = {(key.asset_key.to_user_string(), key.name): node for key, node in checks.items()}
+    for name in (
+        "scores_within_range",
+        "bands_match_thresholds",
+        "contributions_add_up",
+        "every_account_scored_once_per_day",
+        "portfolio_moves_plausibly",
+    ):
+        assert by_name[("marts/account_health_history", name)].blocking, name
+    assert by_name[("scorecard/scorecard_components", "weights_are_valid")].blocking
+    assert by_name[("scorecard/health_bands", "bands_cover_0_to_100")].blocking
+    for name in (
+        "benchmark_portfolio_nps",
+        "benchmark_monthly_churn_rate",
+        "benchmark_average_health_score",
+        "benchmark_ticket_csat",
+        "benchmark_red_account_share",
+    ):
+        assert not by_name[("marts/account_health_scores", name)].blocking, name
+    for source in load_contracts():
+        assert not by_name[(f"raw/{source}", "source_is_fresh")].blocking, source
+
+
+def test_publishing_depends_on_every_public_mart(defs):
+    graph = defs.resolve_asset_graph()
+    parents = graph.get(dg.AssetKey(["serving", "health_score_marts"])).parent_keys
+    assert dg.AssetKey(["marts", "account_health_scores"]) in parents
+    assert dg.AssetKey(["marts", "account_health_history"]) in parents

@@ -87,7 +87,8 @@ def monthly_churn_rate(con: duckdb.DuckDBPyConnection) -> Outcome:
     passed = overall["is_expected"] and not unexpected
     per_segment = {s: f"{r['value']:.2%} ({r['rating']})" for s, r in sorted(results.items()) if r["value"] is not None}
     shown = "n/a" if overall["value"] is None else f"{overall['value']:.2%}"
-    summary = f"monthly churn {shown}: {overall['rating']}" + (
+    segments = ", ".join(f"{s} {r['value']:.1%}" for s, r in sorted(results.items()) if r["value"] is not None)
+    summary = f"monthly churn {shown}: {overall['rating']} ({segments})" + (
         f"; outside the usual range: {', '.join(unexpected)}" if unexpected else ""
     )
     return Outcome(passed, summary, {**overall, "per_segment": per_segment, "window_days": days})
