@@ -34,9 +34,7 @@ answered as (
     from days
     cross join windows
     left join responses
-        on responses.account_id = days.account_id
-        and responses.responded_date <= days.score_date
-        and responses.responded_date >= {{ window_start('days.score_date', 'windows.window_days') }}
+        on {{ in_window('responses', 'responded_date') }}
     group by days.account_id, days.score_date, windows.window_days
 ),
 

@@ -39,9 +39,7 @@ progress as (
     from days
     cross join windows
     left join milestones
-        on milestones.account_id = days.account_id
-        and milestones.target_date <= days.score_date
-        and milestones.target_date >= {{ window_start('days.score_date', 'windows.window_days') }}
+        on {{ in_window('milestones', 'target_date') }}
     group by days.account_id, days.score_date, windows.window_days
 ),
 

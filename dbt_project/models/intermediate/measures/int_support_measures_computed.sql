@@ -32,9 +32,7 @@ opened as (
     from days
     cross join windows
     left join tickets
-        on tickets.account_id = days.account_id
-        and tickets.opened_date <= days.score_date
-        and tickets.opened_date >= {{ window_start('days.score_date', 'windows.window_days') }}
+        on {{ in_window('tickets', 'opened_date') }}
     group by days.account_id, days.score_date, windows.window_days
 ),
 
@@ -51,9 +49,7 @@ resolved as (
     from days
     cross join windows
     left join tickets
-        on tickets.account_id = days.account_id
-        and tickets.resolved_date <= days.score_date
-        and tickets.resolved_date >= {{ window_start('days.score_date', 'windows.window_days') }}
+        on {{ in_window('tickets', 'resolved_date') }}
     group by days.account_id, days.score_date, windows.window_days
 ),
 

@@ -58,9 +58,7 @@ user_activity as (
     from days
     cross join windows
     left join user_days
-        on user_days.account_id = days.account_id
-        and user_days.activity_date <= days.score_date
-        and user_days.activity_date >= {{ window_start('days.score_date', '2 * windows.window_days') }}
+        on {{ in_window('user_days', 'activity_date', '2 * windows.window_days') }}
     group by days.account_id, days.score_date, windows.window_days
 ),
 
@@ -73,9 +71,7 @@ feature_activity as (
     from days
     cross join windows
     left join feature_days
-        on feature_days.account_id = days.account_id
-        and feature_days.activity_date <= days.score_date
-        and feature_days.activity_date >= {{ window_start('days.score_date', 'windows.window_days') }}
+        on {{ in_window('feature_days', 'activity_date') }}
     group by days.account_id, days.score_date, windows.window_days
 ),
 
