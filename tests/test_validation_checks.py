@@ -42,6 +42,21 @@ def test_invariants_pass_on_the_refreshed_sample(warehouse, checks):
         assert outcome.passed, (name, outcome.summary, outcome.metadata)
 
 
+def test_benchmarks_pass_on_a_healthy_portfolio(warehouse):
+    """With happy requesters and no cancellations in the window every benchmark passes (the small test
+    portfolio is too noisy for its mid-market churn to stay in range)."""
+    replace_view(warehouse, "staging.stg_crm__churn_events", "select * from staging.stg_crm__churn_events where false")
+    replace_view(
+        warehouse,
+        "staging.stg_helpdesk__support_tickets",
+        "select * replace (case when csat_rating is null then null else 5 end as csat_rating) "
+        "from staging.stg_helpdesk__support_tickets",
+    )
+    for name, (_, function) in BENCHMARKS.items():
+        outcome = function(warehouse)
+        assert outcome.passed, (name, outcome.summary)
+
+
 def test_benchmarks_run_on_the_refreshed_sample_and_report_their_figures(warehouse):
     for name, (_, function) in BENCHMARKS.items():
         outcome = function(warehouse)
