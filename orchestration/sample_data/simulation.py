@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from orchestration.defs.ingestion.contract import load_contracts
+
 FEATURES = ("dashboard", "reports", "integrations", "automation", "exports", "alerts", "api", "admin")
 MILESTONES = (("kickoff", 7), ("integration", 30), ("first_value", 45), ("go_live", 60), ("training", 90))
 COUNTRIES = (("DE", 0.55), ("AT", 0.14), ("CH", 0.14), ("NL", 0.05), ("GB", 0.04), ("FR", 0.04), ("US", 0.04))
@@ -555,19 +557,8 @@ def simulate(accounts: int, days: int, seed: int, end_date: dt.date) -> Simulati
         raise ValueError("need at least 1 account and 30 days")
     rng = np.random.default_rng(seed)
     start = end_date - dt.timedelta(days=days - 1)
-    rows: dict[str, list] = {
-        name: []
-        for name in (
-            "accounts",
-            "usage_events",
-            "support_tickets",
-            "invoices",
-            "survey_responses",
-            "milestones",
-            "churn_events",
-            "csm_ratings",
-        )
-    }
+    # One row list per source of the contract, so a source added there cannot be forgotten here.
+    rows: dict[str, list] = {name: [] for name in load_contracts()}
     simulator = _AccountSimulator(rng, start, days, rows)
     shares = np.array([s.share for s in SEGMENTS])
     used_names: set[str] = set()

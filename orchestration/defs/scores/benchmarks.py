@@ -111,7 +111,9 @@ def ticket_csat(con: duckdb.DuckDBPyConnection) -> Outcome:
     ).fetchone()
     value = None if satisfied is None else float(satisfied)
     return _outcome(
-        "ticket CSAT (ratings 4-5)", _rate(con, "ticket_csat", value), {"ratings": ratings, "window_days": days},
+        "ticket CSAT (ratings 4-5)",
+        _rate(con, "ticket_csat", value),
+        {"ratings": ratings, "window_days": days},
         percent=True,
     )
 
