@@ -26,6 +26,7 @@ run: install
 	$(BIN)/python -m orchestration.cli run $(if $(AS_OF),--as-of $(AS_OF)) $(if $(REBUILD_HISTORY),--rebuild-history)
 
 dev: install
+	$(BIN)/python -m orchestration.cli prepare
 	$(BIN)/dagster dev -m orchestration.definitions
 
 test: install

@@ -2,6 +2,7 @@
 
 python -m orchestration.cli run [--as-of YYYY-MM-DD]   refresh everything through Dagster, print a summary
 python -m orchestration.cli summary                    print the summary of the current warehouse
+python -m orchestration.cli prepare                    parse the dbt project so that the definitions can load
 """
 
 from __future__ import annotations
@@ -60,9 +61,18 @@ def main(argv: list[str] | None = None) -> int:
         "--rebuild-history", action="store_true", help="rescore the whole daily history with the current configuration"
     )
     commands.add_parser("summary", help="print the summary of the published scores")
+    commands.add_parser("prepare", help="parse the dbt project (the Dagster definitions load from its manifest)")
     args = parser.parse_args(argv)
     if args.command == "run":
         return _run(args.as_of, args.rebuild_history)
+    if args.command == "prepare":
+        from orchestration.defs.dbt.project import dbt_project
+        from orchestration.settings import load_settings
+
+        load_settings()
+        dbt_project.preparer.prepare(dbt_project)
+        print(f"dbt manifest written to {dbt_project.manifest_path}")
+        return 0
     from orchestration.settings import load_settings
     from orchestration.summary import render_summary
 

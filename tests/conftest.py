@@ -48,15 +48,23 @@ def run_refresh(warehouse: Path, landing: Path) -> dg.ExecuteInProcessResult:
         return job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
 
 
-@pytest.fixture(scope="session")
-def dbt_manifest(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Parses the dbt project once so that the dbt assets can be loaded."""
+def pytest_configure(config: pytest.Config) -> None:
+    """The dbt assets are built from the manifest when their module is imported, so a fresh clone must parse the
+    dbt project before any test module is collected."""
     from orchestration.defs.dbt.project import dbt_project
 
+    parse_dir = Path(config.rootpath) / "dbt_project" / "target"
     with pytest.MonkeyPatch.context() as env:
-        env.setenv("HEALTHSCORE_WAREHOUSE", str(tmp_path_factory.mktemp("parse") / "parse.duckdb"))
+        # Parsing needs a warehouse path to resolve the profile, never a warehouse file.
+        env.setenv("HEALTHSCORE_WAREHOUSE", str(parse_dir / "parse-only.duckdb"))
         env.setenv("PATH", str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"])
         dbt_project.preparer.prepare(dbt_project)
+
+
+@pytest.fixture(scope="session")
+def dbt_manifest() -> Path:
+    from orchestration.defs.dbt.project import dbt_project
+
     return dbt_project.manifest_path
 
 
