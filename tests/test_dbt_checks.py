@@ -147,3 +147,26 @@ def test_unit_tests_catch_a_wrong_ramp(refreshed, tmp_path):
     result = dbt(["test", "--select", "test_type:unit"], project, warehouse)
     assert result.returncode != 0
     assert failing_tests(result) == ["int_account_measures_scored::each_normalisation_turns_values_into_points"]
+
+
+@pytest.mark.parametrize(
+    "corruption",
+    [
+        "update {table} set valid_to_date = valid_from_date + 3",  # closed although it is the only version
+        "insert into {table} select * replace (valid_from_date - 5 as valid_from_date, 2 as version_number, "
+        "false as is_current, valid_from_date - 7 as valid_to_date) from {table}",  # ends before it starts
+        "insert into {table} select * replace (valid_from_date - 5 as valid_from_date, 2 as version_number, "
+        "false as is_current, valid_from_date as valid_to_date) from {table}",  # overlaps the next version
+    ],
+)
+def test_overlapping_or_open_account_versions_fail_the_contiguity_test(refreshed, tmp_path, corruption):
+    warehouse = tmp_path / "corrupt.duckdb"
+    shutil.copy(refreshed.warehouse, warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(corruption.format(table="intermediate.int_account_versions_recorded"))
+    project = copy_project(tmp_path)
+    result = dbt(
+        ["test", "--select", "int_account_versions_recorded,test_name:versions_are_contiguous"], project, warehouse
+    )
+    assert result.returncode != 0
+    assert failing_tests(result) == ["versions_are_contiguous_int_account_versions_recorded_"]

@@ -125,3 +125,55 @@ def test_missing_data_is_reweighted_and_no_data_gives_no_score(warehouse, projec
     )
     assert row[0][0] is None and row[0][1] == "insufficient_data"
     assert row[0][2].startswith("insufficient data: ") and row[0][3] < 0.4
+
+
+def test_account_changes_count_from_the_day_they_were_seen(project, warehouse):
+    """An upsell or a segment move in a later CRM export changes the scores from the day it was seen on, never
+    before, not even when the whole history is rescored."""
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("drop table intermediate.int_account_versions_recorded")  # start the record afresh
+    first_seen, seen_on = END_DATE - dt.timedelta(days=20), END_DATE
+    build(project, warehouse, score_as_of_date=str(first_seen), rebuild_history=True)
+    build(project, warehouse, score_as_of_date=str(seen_on))
+    upsold, moved = (
+        row[0]
+        for row in fetch(
+            warehouse,
+            f"select account_id from marts.account_health_history where score_date = '{seen_on}' "
+            "and segment = 'SMB' and lifecycle_stage = 'adopted' and health_score is not null "
+            "order by account_id limit 2",
+        )
+    )
+    past = f"select * exclude (config_version) from marts.account_health_history where score_date < '{seen_on}' "
+    past += f"and account_id in ('{upsold}', '{moved}') order by account_id, score_date"
+    events_per_seat = (
+        "select measure_value from marts.fct_health_score_contributions "
+        f"where account_id = '{upsold}' and measure = 'events_per_seat' and score_date = '{seen_on}'"
+    )
+    history_before, (per_seat_before,) = fetch(warehouse, past), fetch(warehouse, events_per_seat)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(f"update raw.accounts set seats = seats * 4 where account_id = '{upsold}'")
+        con.execute(f"update raw.accounts set segment = 'Enterprise' where account_id = '{moved}'")
+
+    build(project, warehouse, score_as_of_date=str(seen_on))
+    versions = fetch(
+        warehouse,
+        "select account_id, version_number, valid_from_date, valid_to_date, is_current "
+        f"from marts.dim_account_versions where account_id in ('{upsold}', '{moved}') order by 1, 2",
+    )
+    assert versions == [
+        (account, number, day, until, number == 2)
+        for account in sorted((upsold, moved))
+        for number, day, until in ((1, first_seen, seen_on - dt.timedelta(days=1)), (2, seen_on, None))
+    ]
+    assert fetch(warehouse, past) == history_before
+    # Four times the seats, the same events: a quarter of the events per seat, from the day it was seen.
+    assert fetch(warehouse, events_per_seat)[0][0] == pytest.approx(per_seat_before[0] / 4)
+    assert fetch(
+        warehouse,
+        f"select segment, scorecard from marts.account_health_history where account_id = '{moved}' "
+        f"and score_date = '{seen_on}'",
+    ) == [("Enterprise", "enterprise")]
+
+    build(project, warehouse, score_as_of_date=str(seen_on), rebuild_history=True)
+    assert fetch(warehouse, past) == history_before

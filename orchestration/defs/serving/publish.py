@@ -16,6 +16,7 @@ PUBLISHED_TABLES = (
     "account_health_history",
     "fct_health_score_contributions",
     "scorecard_config_versions",
+    "dim_account_versions",
 )
 
 

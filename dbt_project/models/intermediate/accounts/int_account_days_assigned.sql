@@ -1,10 +1,14 @@
--- One row per account and day to score in this build, with the account's lifecycle stage on that day
--- and the scorecard it resolves to. Days run from the account's contract start (not before the history
+-- One row per account and day to score in this build, with the account's attributes as the CRM knew them
+-- on that day, its lifecycle stage on that day and the scorecard it resolves to. Days run from the account's contract start (not before the history
 -- start) to the as-of day, or to the day before its cancellation took effect. Besides the days this
 -- build (re)computes, the days of the frozen reference period are always included: percentile
 -- measures are ranked against them.
 with accounts as (
     select * from {{ ref('stg_crm__accounts') }}
+),
+
+versions as (
+    select * from {{ ref('int_account_versions_recorded') }}
 ),
 
 cancellations as (
@@ -48,9 +52,9 @@ calendar as (
 account_days as (
     select
         accounts.account_id,
-        accounts.segment,
-        accounts.licensed_seats,
-        accounts.arr_amount,
+        versions.segment,
+        versions.licensed_seats,
+        versions.arr_amount,
         accounts.contract_start_date,
         calendar.score_date,
         {{ dbt.datediff('accounts.contract_start_date', 'calendar.score_date', 'day') }} as days_since_contract_start,
@@ -63,6 +67,10 @@ account_days as (
     from accounts
     cross join calendar
     cross join calendar_bounds
+    inner join versions
+        on accounts.account_id = versions.account_id
+        and (versions.version_number = 1 or calendar.score_date >= versions.valid_from_date)
+        and (versions.valid_to_date is null or calendar.score_date <= versions.valid_to_date)
     left join cancellations
         on accounts.account_id = cancellations.account_id
     where calendar.score_date >= accounts.contract_start_date
