@@ -29,8 +29,8 @@ def _run(as_of: str, rebuild_history: bool) -> int:
     job = defs.resolve_job_def("refresh_all")
     run_config = {
         "ops": {"healthscore_dbt_assets": {"config": {"score_as_of_date": as_of, "rebuild_history": rebuild_history}}},
-        # The full event log is in the Dagster UI; the terminal gets warnings and the summary.
-        "loggers": {"console": {"config": {"log_level": "WARNING"}}},
+        # The full event log is in the Dagster UI; the terminal gets the checks, failures and the summary.
+        "loggers": {"console": {"config": {"log_level": "CRITICAL"}}},
     }
     with dg.DagsterInstance.get() as instance:
         log_path = Path(os.environ["DAGSTER_HOME"]) / "last_refresh.log"
@@ -44,7 +44,9 @@ def _run(as_of: str, rebuild_history: bool) -> int:
     if not result.success:
         for event in result.all_events:
             if event.event_type == dg.DagsterEventType.STEP_FAILURE:
-                print(f"FAILED {event.step_key}: {event.step_failure_data.error.message.strip()}", file=sys.stderr)
+                failure = event.step_failure_data
+                reason = failure.user_failure_data.description if failure.user_failure_data else None
+                print(f"FAILED {event.step_key}: {(reason or failure.error.message).strip()}", file=sys.stderr)
         print(f"Run {result.run_id} failed; details in the Dagster UI (make dev).", file=sys.stderr)
         return 1
     print(f"Run {result.run_id} succeeded; scores published to {settings.serving_path}.\n")

@@ -33,7 +33,7 @@ class Refresh:
     result: dg.ExecuteInProcessResult
 
 
-def run_refresh(warehouse: Path, landing: Path) -> dg.ExecuteInProcessResult:
+def run_refresh(warehouse: Path, landing: Path, score_as_of_date: str = "") -> dg.ExecuteInProcessResult:
     """Runs the refresh_all job in process against the given warehouse and landing directory."""
     with pytest.MonkeyPatch.context() as env:
         env.setenv("HEALTHSCORE_WAREHOUSE", str(warehouse))
@@ -45,7 +45,10 @@ def run_refresh(warehouse: Path, landing: Path) -> dg.ExecuteInProcessResult:
 
         defs = build_definitions(load_settings())
         job = defs.resolve_job_def("refresh_all")
-        return job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+        run_config = {"ops": {"healthscore_dbt_assets": {"config": {"score_as_of_date": score_as_of_date}}}}
+        return job.execute_in_process(
+            instance=dg.DagsterInstance.ephemeral(), run_config=run_config, raise_on_error=False
+        )
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -1,6 +1,7 @@
 """Publishing: BI reads a separate serving file that only checked scores reach, replaced atomically."""
 
 import csv
+import datetime as dt
 import os
 import shutil
 import subprocess
@@ -57,6 +58,22 @@ def _assert_not_published(result: dg.ExecuteInProcessResult, serving: Path, befo
     assert not result.success
     assert not result.asset_materializations_for_node("serving__health_score_marts")
     assert serving.read_bytes() == before and published_run(serving) == run_before
+
+
+def test_a_model_dbt_cannot_build_fails_the_run_and_keeps_the_published_marts(published_copy, refreshed):
+    """Scoring up to a day before the stored history is refused by the first scoring model; the run must fail
+    with that reason rather than skip publishing quietly."""
+    serving = serving_file(published_copy)
+    before, run_before = serving.read_bytes(), published_run(serving)
+
+    result = run_refresh(published_copy, refreshed.landing, score_as_of_date=str(END_DATE - dt.timedelta(days=5)))
+    failures = [e.step_failure_data.user_failure_data for e in result.all_events if e.is_step_failure]
+    assert [f.description.splitlines()[0] for f in failures] == [
+        "dbt could not build 1 node(s); nothing was published."
+    ]
+    assert f"is before {END_DATE}, the last day already in" in failures[0].description
+    assert "REBUILD_HISTORY=1" in failures[0].description
+    _assert_not_published(result, serving, before, run_before)
 
 
 def test_failing_dbt_test_keeps_the_published_marts(published_copy, refreshed, tmp_path):

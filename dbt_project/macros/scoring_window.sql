@@ -36,3 +36,27 @@
         )
     {%- endif -%}
 {% endmacro %}
+
+{#- Refuses to score up to a day before the last day already in the history: the later days would stay
+    as they were while the current-state mart moved back, a silent mix of two as-of days. Rescoring the
+    whole history up to the earlier day (var `rebuild_history`) is the deliberate way to go back. -#}
+{% macro assert_as_of_not_before_history() %}
+    {%- if not execute or var('rebuild_history', false) -%}{{ return('') }}{%- endif -%}
+    {%- set history = adapter.get_relation(database=target.database, schema='marts', identifier='account_health_history') -%}
+    {%- if history is none -%}{{ return('') }}{%- endif -%}
+    {%- set days = run_query(
+        'select cast(' ~ score_as_of_date() ~ ' as ' ~ dbt.type_string() ~ '), '
+        ~ 'cast((select max(score_date) from ' ~ history ~ ') as ' ~ dbt.type_string() ~ ')'
+    ).rows[0] -%}
+    {%- set as_of, last_scored = days[0], days[1] -%}
+    {%- if last_scored is not none and as_of < last_scored -%}
+        {%- set origin = 'score_as_of_date' if var('score_as_of_date', '') else 'the latest usage event' -%}
+        {{ exceptions.raise_compiler_error(
+            'The as-of day ' ~ as_of ~ ' (' ~ origin ~ ') is before ' ~ last_scored ~ ', the last day already in '
+            ~ history ~ '. The stored history is kept as it was computed, so scoring up to an earlier day would '
+            ~ 'mix two as-of days. Score up to ' ~ last_scored ~ ' or later, or rescore the whole history up to '
+            ~ as_of ~ ' on purpose: make run AS_OF=' ~ as_of ~ ' REBUILD_HISTORY=1 (dbt: --vars '
+            ~ "'{score_as_of_date: " ~ as_of ~ ", rebuild_history: true}')."
+        ) }}
+    {%- endif -%}
+{% endmacro %}

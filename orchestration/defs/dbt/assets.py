@@ -32,6 +32,16 @@ def dbt_build_args(config: DbtBuildConfig) -> list[str]:
     return args
 
 
+def nodes_in_error(run_results: Mapping[str, Any]) -> list[str]:
+    """Nodes dbt could not build or run, with dbt's message. A test that ran and found bad rows has status
+    "fail", not "error": that is a check result, reported as such."""
+    return [
+        f"{result['unique_id']}: {(result.get('message') or '').strip()}"
+        for result in run_results.get("results", [])
+        if result.get("status") in ("error", "runtime error")
+    ]
+
+
 class LayerTranslator(DagsterDbtTranslator):
     """Groups dbt assets by layer (staging, intermediate, marts) and seeds as scorecard configuration."""
 
@@ -53,8 +63,16 @@ class LayerTranslator(DagsterDbtTranslator):
 )
 def healthscore_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
     # A failing dbt test must not stop the Python checks from running; publishing refuses on its own
-    # when any blocking check of the run failed (see defs/serving/assets.py).
+    # when any blocking check of the run failed (see defs/serving/assets.py). A model that could not be
+    # built is different: its downstream steps would be skipped and the run would look successful.
     invocation = dbt.cli(dbt_build_args(config), context=context, raise_on_error=False)
     yield from invocation.stream()
-    if not invocation.is_successful():
-        context.log.error("dbt build reported errors or failing tests; the scores will not be published.")
+    if invocation.is_successful():
+        return
+    errors = nodes_in_error(invocation.get_artifact("run_results.json"))
+    if errors:
+        raise dg.Failure(
+            description=f"dbt could not build {len(errors)} node(s); nothing was published.\n" + "\n".join(errors),
+            metadata={"nodes_in_error": dg.MetadataValue.json(errors)},
+        )
+    context.log.error("dbt tests failed; the scores will not be published.")

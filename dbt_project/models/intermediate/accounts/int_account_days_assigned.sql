@@ -1,8 +1,10 @@
 -- One row per account and day to score in this build, with the account's attributes as the CRM knew them
--- on that day, its lifecycle stage on that day and the scorecard it resolves to. Days run from the account's contract start (not before the history
--- start) to the as-of day, or to the day before its cancellation took effect. Besides the days this
+-- on that day, its lifecycle stage on that day and the scorecard it resolves to. Days run from the
+-- account's contract start (not before the history start) to the as-of day, or to the day before its
+-- cancellation took effect. Besides the days this
 -- build (re)computes, the days of the frozen reference period are always included: percentile
 -- measures are ranked against them.
+{{ assert_as_of_not_before_history() }}
 with accounts as (
     select * from {{ ref('stg_crm__accounts') }}
 ),

@@ -12,6 +12,8 @@
     on_schema_change='append_new_columns',
 ) }}
 
+{{ assert_as_of_not_before_history() }}
+
 {%- set tracked_columns = [
     'account_name', 'segment', 'plan_name', 'country_code', 'currency_code', 'csm_owner',
     'crm_lifecycle_stage', 'arr_amount', 'licensed_seats', 'contract_start_date', 'renewal_date',
