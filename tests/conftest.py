@@ -39,7 +39,6 @@ def run_refresh(warehouse: Path, landing: Path, score_as_of_date: str = "") -> d
         env.setenv("HEALTHSCORE_WAREHOUSE", str(warehouse))
         env.setenv("HEALTHSCORE_LANDING_DIR", str(landing))
         env.setenv("HEALTHSCORE_SERVING", str(warehouse.parent / "serving" / "healthscore.duckdb"))
-        env.setenv("PATH", str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"])
         from orchestration.definitions import build_definitions
         from orchestration.settings import load_settings
 
@@ -56,11 +55,12 @@ def pytest_configure(config: pytest.Config) -> None:
     dbt project before any test module is collected."""
     from orchestration.defs.dbt.project import dbt_project
 
+    # dagster-dbt looks for the dbt executable on PATH: the one next to this interpreter, however pytest started.
+    os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"]
     parse_dir = Path(config.rootpath) / "dbt_project" / "target"
     with pytest.MonkeyPatch.context() as env:
         # Parsing needs a warehouse path to resolve the profile, never a warehouse file.
         env.setenv("HEALTHSCORE_WAREHOUSE", str(parse_dir / "parse-only.duckdb"))
-        env.setenv("PATH", str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"])
         dbt_project.preparer.prepare(dbt_project)
 
 
