@@ -29,7 +29,7 @@
     {%- else -%}
         (
             select coalesce(
-                cast({{ dbt.dateadd('day', '1 - ' ~ setting('reprocess_days', 'integer'), 'max(score_date)') }} as date),
+                cast({{ dbt.dateadd('day', '(1 - ' ~ setting('reprocess_days', 'integer') ~ ')', 'max(score_date)') }} as date),
                 {{ history_start_date() }}
             )
             from {{ history }}

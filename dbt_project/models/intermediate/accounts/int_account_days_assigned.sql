@@ -84,7 +84,7 @@ anniversaries as (
         *,
         cast({{ dbt.dateadd(
             'year',
-            'cast(floor(days_since_contract_start / 365.25) as integer) + 1',
+            '(cast(floor(days_since_contract_start / 365.25) as integer) + 1)',
             'contract_start_date'
         ) }} as date) as next_anniversary_date
     from account_days

@@ -87,7 +87,7 @@ computed as (
         measures.measure,
         case
             when measures.measure = 'nps' and answered.nps_answers > 0
-                then 100.0 * (answered.promoters - answered.detractors) / answered.nps_answers
+                then 100.0 * cast(answered.promoters - answered.detractors as double) / answered.nps_answers
             when measures.measure = 'detractor_share' and answered.nps_answers > 0
                 then cast(answered.detractors as double) / answered.nps_answers
             when measures.measure = 'survey_csat' and answered.csat_answers > 0

@@ -62,7 +62,7 @@ computed as (
             when measures.measure = 'tickets_per_seat'
                 then case
                     when feed.first_ticket_date <= days.score_date
-                        then cast(opened.tickets_opened as double) / days.licensed_seats
+                        then cast(opened.tickets_opened as double) / nullif(days.licensed_seats, 0)
                 end
             when measures.measure = 'urgent_ticket_share' and opened.tickets_opened > 0
                 then cast(opened.high_priority_tickets as double) / opened.tickets_opened

@@ -85,10 +85,10 @@ computed as (
                 and (first_activity.first_activity_date is null or first_activity.first_activity_date > days.score_date)
                 then null
             when measures.measure = 'active_user_ratio'
-                then cast(user_activity.active_users as double) / days.licensed_seats
+                then cast(user_activity.active_users as double) / nullif(days.licensed_seats, 0)
             when measures.measure = 'active_days' then cast(user_activity.active_days as double)
             when measures.measure = 'events_per_seat'
-                then cast(user_activity.event_count as double) / days.licensed_seats
+                then cast(user_activity.event_count as double) / nullif(days.licensed_seats, 0)
             when measures.measure = 'active_users_trend' and user_activity.previous_active_users > 0
                 then cast(user_activity.active_users - user_activity.previous_active_users as double)
                     / user_activity.previous_active_users

@@ -18,7 +18,7 @@ totals as (
         sum(scorecard_weight) as weight_configured,
         {%- for component in ['usage', 'support', 'payment', 'feedback', 'milestones'] %}
         {{ score_value(
-            "sum(case when component = '" ~ component ~ "' and has_data then measure_weight * measure_points end)"
+            "cast(sum(case when component = '" ~ component ~ "' and has_data then measure_weight * measure_points end) as double)"
             ~ " / nullif(sum(case when component = '" ~ component ~ "' and has_data then measure_weight end), 0)"
         ) }} as {{ component }}_score,
         cast(sum(case when component = '{{ component }}' then contribution else 0 end) as decimal(10, 6))
@@ -86,7 +86,7 @@ scored as (
         days.scorecard,
         scorecards.min_coverage,
         totals.uncapped_score,
-        {{ score_value('case when totals.weight_configured > 0 then totals.weight_with_data / totals.weight_configured else 0 end') }}
+        {{ score_value('case when totals.weight_configured > 0 then cast(totals.weight_with_data as double) / totals.weight_configured else 0 end') }}
             as coverage,
         strictest_cap.cap,
         strictest_cap.cap_reason,

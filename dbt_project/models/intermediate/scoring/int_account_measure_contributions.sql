@@ -35,15 +35,15 @@ rounded as (
         coverage_and_total.weight_with_data,
         {{ score_value(
             'case when coverage_and_total.weight_with_data > 0'
-            ~ ' then coverage_and_total.weighted_points / coverage_and_total.weight_with_data end'
+            ~ ' then cast(coverage_and_total.weighted_points as double) / coverage_and_total.weight_with_data end'
         ) }} as account_day_total,
         {{ score_value(
             'case when weighted.has_data and coverage_and_total.weight_with_data > 0'
-            ~ ' then weighted.scorecard_weight / coverage_and_total.weight_with_data else 0 end'
+            ~ ' then cast(weighted.scorecard_weight as double) / coverage_and_total.weight_with_data else 0 end'
         ) }} as effective_weight,
         {{ score_value(
             'case when weighted.has_data and coverage_and_total.weight_with_data > 0'
-            ~ ' then weighted.measure_points * weighted.scorecard_weight / coverage_and_total.weight_with_data'
+            ~ ' then cast(weighted.measure_points * weighted.scorecard_weight as double) / coverage_and_total.weight_with_data'
             ~ ' else 0 end'
         ) }} as rounded_contribution
     from weighted

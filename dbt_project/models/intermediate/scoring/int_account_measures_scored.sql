@@ -64,11 +64,11 @@ normalised as (
             when measures.normalisation = 'linear'
                 then case
                     when (measure_values.measure_value - measures.floor_value)
-                        / (measures.target_value - measures.floor_value) <= 0 then 0.0
+                        / nullif(measures.target_value - measures.floor_value, 0) <= 0 then 0.0
                     when (measure_values.measure_value - measures.floor_value)
-                        / (measures.target_value - measures.floor_value) >= 1 then 100.0
+                        / nullif(measures.target_value - measures.floor_value, 0) >= 1 then 100.0
                     else 100.0 * (measure_values.measure_value - measures.floor_value)
-                        / (measures.target_value - measures.floor_value)
+                        / nullif(measures.target_value - measures.floor_value, 0)
                 end
             when measures.normalisation = 'bands' then banded.band_points
             when measures.normalisation = 'percentile' and measures.direction = 'higher_is_better'
