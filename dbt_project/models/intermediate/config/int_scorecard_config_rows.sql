@@ -16,7 +16,8 @@ with config_rows as (
 
 version as (
     select
-        {{ dbt.hash(dbt.listagg("seed_name || ':' || config_row", "'\\n'", "order by seed_name, config_row")) }}
+        {#- chr(10): a '\n' literal is a line break on Spark but two characters on DuckDB. #}
+        {{ dbt.hash(ordered_listagg("seed_name || ':' || config_row", "chr(10)", "order by seed_name, config_row")) }}
             as config_version
     from config_rows
 )

@@ -41,7 +41,8 @@ resolved as (
         days.account_id,
         days.score_date,
         windows.window_days,
-        {{ median(dbt.datediff('tickets.opened_at', 'tickets.resolved_at', 'minute') ~ ' / 60.0') }}
+        -- Seconds, not minutes: engines count minute differences differently (boundaries vs rounding up).
+        {{ median(dbt.datediff('tickets.opened_at', 'tickets.resolved_at', 'second') ~ ' / 3600.0') }}
             as median_resolution_hours,
         -- Integer sums divided once: exact, whatever order rows are added in.
         sum(tickets.csat_rating) as csat_total,
