@@ -17,12 +17,12 @@ from pathlib import Path
 def _run(as_of: str, rebuild_history: bool) -> int:
     import dagster as dg
 
-    from orchestration.defs.dbt.project import dbt_project
+    from orchestration.defs.dbt.project import prepare_manifest
     from orchestration.settings import load_settings
 
     load_settings()
     # The manifest must describe the current models before the definitions load.
-    dbt_project.preparer.prepare(dbt_project)
+    prepare_manifest()
     from orchestration.definitions import defs, settings
     from orchestration.summary import render_summary
 
@@ -68,12 +68,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "run":
         return _run(args.as_of, args.rebuild_history)
     if args.command == "prepare":
-        from orchestration.defs.dbt.project import dbt_project
+        from orchestration.defs.dbt.project import prepare_manifest
         from orchestration.settings import load_settings
 
         load_settings()
-        dbt_project.preparer.prepare(dbt_project)
-        print(f"dbt manifest written to {dbt_project.manifest_path}")
+        print(f"dbt manifest written to {prepare_manifest()}")
         return 0
     from orchestration.settings import load_settings
     from orchestration.summary import render_summary

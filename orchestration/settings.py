@@ -9,6 +9,7 @@ DAGSTER_HOME             run history and logs (default: .dagster, set by the Mak
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,11 +32,15 @@ def _absolute(value: str) -> Path:
 
 
 def load_settings() -> Settings:
-    """Reads the environment, and exports the resolved warehouse path so the dbt profile sees it too."""
+    """Reads the environment, and exports the resolved warehouse path so the dbt profile sees it too, and
+    this environment's dbt executable so dagster-dbt finds it however Python was started."""
     warehouse = _absolute(os.environ.get("HEALTHSCORE_WAREHOUSE", str(REPO_ROOT / "warehouse" / "healthscore.duckdb")))
     landing = _absolute(os.environ.get("HEALTHSCORE_LANDING_DIR", str(SAMPLE_LANDING_DIR)))
     serving = _absolute(
         os.environ.get("HEALTHSCORE_SERVING", str(REPO_ROOT / "warehouse" / "serving" / "healthscore.duckdb"))
     )
     os.environ["HEALTHSCORE_WAREHOUSE"] = str(warehouse)
+    scripts = str(Path(sys.executable).parent)
+    if scripts not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
     return Settings(warehouse_path=warehouse, landing_dir=landing, serving_path=serving)

@@ -53,7 +53,7 @@ def run_refresh(warehouse: Path, landing: Path, score_as_of_date: str = "") -> d
 def pytest_configure(config: pytest.Config) -> None:
     """The dbt assets are built from the manifest when their module is imported, so a fresh clone must parse the
     dbt project before any test module is collected."""
-    from orchestration.defs.dbt.project import dbt_project
+    from orchestration.defs.dbt.project import prepare_manifest
 
     # dagster-dbt looks for the dbt executable on PATH: the one next to this interpreter, however pytest started.
     os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"]
@@ -61,7 +61,7 @@ def pytest_configure(config: pytest.Config) -> None:
     with pytest.MonkeyPatch.context() as env:
         # Parsing needs a warehouse path to resolve the profile, never a warehouse file.
         env.setenv("HEALTHSCORE_WAREHOUSE", str(parse_dir / "parse-only.duckdb"))
-        dbt_project.preparer.prepare(dbt_project)
+        prepare_manifest()
 
 
 @pytest.fixture(scope="session")
