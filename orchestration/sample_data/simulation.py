@@ -456,7 +456,8 @@ class _AccountSimulator:
                 h = float(health[index])
                 due = issued + dt.timedelta(days=30 if profile.name != "SMB" else 14)
                 delay = int(round(rng.normal(-7 + 50 * (1 - h) ** 2.5, 5)))
-                paid = due + dt.timedelta(days=delay)
+                # Early payers pay on the day they are invoiced at the earliest, never before.
+                paid = max(due + dt.timedelta(days=delay), issued)
                 if rng.random() < 0.35 * (1 - h) ** 2:
                     paid = None  # some invoices of struggling accounts stay unpaid
                 if paid is not None and paid > self.end:

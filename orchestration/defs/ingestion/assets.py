@@ -1,21 +1,45 @@
-"""One ingestion asset per raw source: landing files in, a checked and typed `raw.<source>` table out."""
+"""One ingestion asset per raw source: landed files in, checked Parquet files and a `raw.<source>` view out.
+
+Rows that break the contract are set aside with their reasons and the rest loads; a source fails only when
+a file cannot be read at all or more of its rows are set aside than seeds/source_load_limits.csv allows,
+and then the rows it loaded before stay as they were."""
+
+import datetime as dt
 
 import dagster as dg
 
 from orchestration.defs.ingestion.contract import SourceContract, load_contracts
-from orchestration.defs.ingestion.landing import LandingError, find_landing_files, load_source
+from orchestration.defs.ingestion.landing import find_landing_files
+from orchestration.defs.ingestion.load_rules import load_rules
+from orchestration.defs.ingestion.raw_store import ACCOUNT_SOURCE, RawStore, SourceLoad
+from orchestration.defs.ingestion.rejections import rejection_summary
 from orchestration.defs.resources import LandingResource, WarehouseResource
 
 INGESTION_GROUP = "ingestion"
 
 
+def _file_table(result: SourceLoad) -> str:
+    if not result.files:
+        return "_no files found_"
+    rows = "\n".join(
+        f"| {f.landed_file} | {f.rows_read:,} | {f.rows_read - f.rows_rejected - f.rows_unknown_account:,} "
+        f"| {f.rows_rejected + f.rows_unknown_account:,} | {'loaded now' if f.is_new else 'unchanged'} |"
+        for f in result.files
+    )
+    return "| file | read | loaded | set aside | |\n|---|---:|---:|---:|---|\n" + rows
+
+
 def build_ingestion_asset(contract: SourceContract) -> dg.AssetsDefinition:
+    # Rows must name a known account, so every source is judged against the accounts loaded before it.
+    deps = [] if contract.account_reference is None else [dg.AssetKey(["raw", ACCOUNT_SOURCE])]
+
     @dg.asset(
         key=["raw", contract.name],
+        deps=deps,
         group_name=INGESTION_GROUP,
-        kinds={"duckdb", "python"},
-        description=f"Loads the {contract.name} export(s) from the landing directory into raw.{contract.name}. "
-        f"{contract.description}",
+        kinds={"duckdb", "parquet", "python"},
+        description=f"Loads the {contract.name} export(s) from the landing directory into raw.{contract.name}, "
+        f"setting aside rows that break the contract (raw.rejected_rows). {contract.description}",
         metadata={"primary_key": ", ".join(contract.primary_key), "source_system": contract.system},
         pool="duckdb_warehouse",
     )
@@ -28,24 +52,47 @@ def build_ingestion_asset(contract: SourceContract) -> dg.AssetsDefinition:
             if contract.required:
                 raise dg.Failure(description=f"Required source missing: {message}")
             context.log.warning(f"{message}; raw.{contract.name} is left empty")
-        try:
-            with warehouse.connect() as con:
-                report = load_source(con, contract, files, landing.path)
-        except LandingError as error:
-            raise dg.Failure(description=str(error)) from error
+        rules = load_rules()
+        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        with warehouse.connect() as con:
+            store = RawStore(con, warehouse.raw_path)
+            result = store.load(contract, files, landing.path, rules, now)
+            limit = rules.max_rejected_share(contract.name)
+            if result.errors or result.rejected_share > limit:
+                summary = rejection_summary(con, contract.name, result)
+                store.remove_unnamed_files(contract.name)
+                if result.errors:
+                    problem = f"{len(result.errors)} file(s) cannot be read:\n" + "\n".join(result.errors)
+                else:
+                    problem = (
+                        f"{result.rows_rejected:,} of {result.rows_read:,} rows ({result.rejected_share:.1%}) break "
+                        f"the contract, more than the {limit:.1%} seeds/source_load_limits.csv allows:\n{summary}"
+                    )
+                raise dg.Failure(
+                    description=f"{contract.name} not loaded; the rows loaded before stay. {problem}",
+                    metadata={"rows_read": result.rows_read, "rows_rejected": result.rows_rejected},
+                )
+            store.commit(contract, result, now)
+            summary = rejection_summary(con, contract.name, result)
+        if result.rows_rejected:
+            context.log.warning(
+                f"{contract.name}: {result.rows_rejected:,} of {result.rows_read:,} rows set aside "
+                f"(see raw.rejected_rows):\n{summary}"
+            )
         return dg.MaterializeResult(
             metadata={
-                "dagster/row_count": report.row_count,
-                "table": report.table,
+                "dagster/row_count": result.rows_loaded,
+                "rows_read": result.rows_read,
+                "rows_loaded": result.rows_loaded,
+                "rows_rejected": result.rows_rejected,
+                "rejected_share": round(result.rejected_share, 6),
+                "max_rejected_share": limit,
+                "files": dg.MetadataValue.md(_file_table(result)),
+                "files_loaded_now": len(result.changed),
+                "files_removed": len(result.removed),
+                "rejections": dg.MetadataValue.md(summary or "_none_"),
+                "view": f"raw.{contract.name}",
                 "landing_dir": str(landing.path),
-                "files": dg.MetadataValue.md(
-                    "| file | rows |\n|---|---:|\n"
-                    + "\n".join(f"| {name} | {rows:,} |" for name, rows in report.rows_per_file.items())
-                    if report.files
-                    else "_no files found_"
-                ),
-                "file_count": len(report.files),
-                "extra_columns": ", ".join(report.extra_columns) or "none",
             }
         )
 

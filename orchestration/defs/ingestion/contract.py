@@ -1,7 +1,10 @@
 """The raw source contract, read from the dbt sources YAML so that it is written down exactly once.
 
-Each column's `data_type` and `config.meta` (required, allowed_values, min, max, pattern, personal_data)
-drive the checks the ingestion applies to every landed row.
+Each column's `data_type` and `config.meta` drive the checks the ingestion applies to every landed row:
+required, allowed_values, min, max, pattern, case (codes stored upper-case), not_in_future (an event
+cannot have happened after the load), references (`accounts.account_id`: rows of unknown accounts are set
+aside) and personal_data. A table's `config.meta` adds its primary_key, the event_date_column that dates
+its rows, and row_rules: conditions between columns that every row must meet.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ DUCKDB_TYPES = {
     "integer": "BIGINT",
     "decimal(18,2)": "DECIMAL(18,2)",
 }
+NUMERIC_TYPES = ("integer", "decimal(18,2)")
+TEMPORAL_TYPES = ("date", "timestamp")
 
 
 @dataclass(frozen=True)
@@ -33,11 +38,23 @@ class ColumnContract:
     minimum: float | None = None
     maximum: float | None = None
     pattern: str | None = None
+    upper_case: bool = False
+    not_in_future: bool = False
+    references: str | None = None
     personal_data: bool = False
 
     @property
     def duckdb_type(self) -> str:
         return DUCKDB_TYPES[self.data_type]
+
+
+@dataclass(frozen=True)
+class RowRule:
+    """A condition between columns that every row must meet (SQL over the typed columns; null passes)."""
+
+    column: str
+    condition: str
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -47,11 +64,18 @@ class SourceContract:
     description: str
     primary_key: tuple[str, ...]
     columns: tuple[ColumnContract, ...]
+    row_rules: tuple[RowRule, ...] = ()
+    event_date_column: str | None = None
     required: bool = False
 
     @property
     def column_names(self) -> tuple[str, ...]:
         return tuple(column.name for column in self.columns)
+
+    @property
+    def account_reference(self) -> ColumnContract | None:
+        """The column naming the account each row belongs to, when rows must refer to a known account."""
+        return next((c for c in self.columns if c.references == "accounts.account_id"), None)
 
 
 def _column(spec: dict) -> ColumnContract:
@@ -59,6 +83,10 @@ def _column(spec: dict) -> ColumnContract:
     data_type = spec["data_type"]
     if data_type not in DUCKDB_TYPES:
         raise ValueError(f"column {spec['name']}: unsupported data_type {data_type!r}")
+    if meta.get("case") not in (None, "upper"):
+        raise ValueError(f"column {spec['name']}: case must be 'upper' (got {meta['case']!r})")
+    if meta.get("not_in_future") and data_type not in TEMPORAL_TYPES:
+        raise ValueError(f"column {spec['name']}: not_in_future needs a date or timestamp column")
     return ColumnContract(
         name=spec["name"],
         data_type=data_type,
@@ -68,7 +96,33 @@ def _column(spec: dict) -> ColumnContract:
         minimum=meta.get("min"),
         maximum=meta.get("max"),
         pattern=meta.get("pattern"),
+        upper_case=meta.get("case") == "upper",
+        not_in_future=bool(meta.get("not_in_future", False)),
+        references=meta.get("references"),
         personal_data=bool(meta.get("personal_data", False)),
+    )
+
+
+def _source(system: str, table: dict) -> SourceContract:
+    meta = (table.get("config") or {}).get("meta") or {}
+    columns = tuple(_column(column) for column in table["columns"])
+    names = {column.name for column in columns}
+    rules = tuple(RowRule(rule["column"], rule["condition"], rule["reason"]) for rule in meta.get("row_rules", ()))
+    for rule in rules:
+        if rule.column not in names:
+            raise ValueError(f"{table['name']}: row rule on unknown column {rule.column!r}")
+    event_date_column = meta.get("event_date_column")
+    if event_date_column is not None and event_date_column not in names:
+        raise ValueError(f"{table['name']}: unknown event_date_column {event_date_column!r}")
+    return SourceContract(
+        name=table["name"],
+        system=system,
+        description=" ".join(table.get("description", "").split()),
+        primary_key=tuple(meta["primary_key"]),
+        columns=columns,
+        row_rules=rules,
+        event_date_column=event_date_column,
+        required=bool(meta.get("required", False)),
     )
 
 
@@ -78,14 +132,8 @@ def load_contracts(staging_dir: Path = STAGING_MODELS_DIR) -> dict[str, SourceCo
     contracts: dict[str, SourceContract] = {}
     for path in sorted(staging_dir.glob("*/_*__sources.yml")):
         for source in yaml.safe_load(path.read_text())["sources"]:
+            if ((source.get("config") or {}).get("meta") or {}).get("contract", True) is False:
+                continue  # tables the loader writes about the landed files, not exports
             for table in source["tables"]:
-                meta = (table.get("config") or {}).get("meta") or {}
-                contracts[table["name"]] = SourceContract(
-                    name=table["name"],
-                    system=source["name"],
-                    description=" ".join(table.get("description", "").split()),
-                    primary_key=tuple(meta["primary_key"]),
-                    columns=tuple(_column(column) for column in table["columns"]),
-                    required=bool(meta.get("required", False)),
-                )
+                contracts[table["name"]] = _source(source["name"], table)
     return contracts

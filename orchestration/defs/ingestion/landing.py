@@ -1,54 +1,54 @@
-"""Loads landed export files into typed `raw.<source>` tables, checking every row against the contract.
+"""Reads one landed export file and checks every row against the source contract.
 
 A source arrives as `<source>.csv`, `<source>.parquet`, or a folder `<source>/` of such files. CSV files may
-be German exports: semicolon separated, decimal commas, dd.mm.yyyy dates, Latin-1 or UTF-8 with BOM. Every
-value that cannot be read, is missing where required, or breaks an allowed-values, range or pattern rule is
-reported with its file, line and reason; one bad row fails the load, nothing is dropped silently.
-Columns beyond the contract are kept as text. Loading replaces the table, so a rerun never duplicates.
+be German exports (semicolons, decimal commas, dd.mm.yyyy dates), in UTF-8 (with or without BOM), UTF-16,
+Windows-1252 or Latin-1, with quoted line breaks inside fields; Parquet files may store timestamps in any
+unit, with or without a time zone. Every value is typed by the contract; a row that breaks it (a value that
+cannot be read, a missing required value, a value outside the allowed ones, a rule between columns, an
+event in the future, a key that appears twice with different values) is set aside with every reason, its
+file and its physical line, and the rest of the file loads. Only a file that cannot be read at all fails.
+Columns beyond the contract are kept as text.
 """
 
 from __future__ import annotations
 
+import codecs
+import csv
+import datetime as dt
+import io
 import re
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
-from orchestration.defs.ingestion.contract import ColumnContract, SourceContract
+from orchestration.defs.ingestion.contract import NUMERIC_TYPES, ColumnContract, SourceContract
+from orchestration.defs.ingestion.load_rules import LoadRules
 
 SUPPORTED_SUFFIXES = (".csv", ".parquet")
-MAX_REPORTED_PROBLEMS = 20
+CSV_DELIMITERS = (",", ";", "\t", "|")
+CSV_BATCH_ROWS = 200_000
+SNIFF_BYTES = 256 * 1024
 
 
 class LandingError(Exception):
-    """A landed file does not satisfy the source contract; the message names file, line and reason."""
+    """A landed file cannot be read at all; the message names the file and the reason."""
 
 
 @dataclass(frozen=True)
-class RowProblem:
-    file: str
-    location: str
-    column: str
-    value: str | None
-    reason: str
+class CheckedFile:
+    """The outcome of checking one landed file; its rows are in the temp table `checked_file`."""
 
-    def __str__(self) -> str:
-        shown = "" if self.value is None else f" (value {self.value!r})"
-        return f"{self.file}, {self.location}, column {self.column}: {self.reason}{shown}"
-
-
-@dataclass
-class LoadReport:
-    source: str
-    table: str
-    files: list[str] = field(default_factory=list)
-    rows_per_file: dict[str, int] = field(default_factory=dict)
-    extra_columns: list[str] = field(default_factory=list)
-
-    @property
-    def row_count(self) -> int:
-        return sum(self.rows_per_file.values())
+    display: str
+    rows_read: int
+    rows_rejected: int
+    problems: int
+    first_event_date: dt.date | None
+    last_event_date: dt.date | None
+    newest_event_at: dt.datetime | None
+    extra_columns: tuple[str, ...]
 
 
 def find_landing_files(landing_dir: Path, source: str) -> list[Path]:
@@ -59,6 +59,16 @@ def find_landing_files(landing_dir: Path, source: str) -> list[Path]:
     if folder.is_dir():
         found += sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES)
     return found
+
+
+def stray_landing_files(landing_dir: Path, sources: list[str]) -> list[str]:
+    """Files in the landing directory that belong to no source: misnamed exports are never loaded silently."""
+    claimed = {path for source in sources for path in find_landing_files(landing_dir, source)}
+    stray = []
+    for path in sorted(landing_dir.rglob("*")) if landing_dir.is_dir() else []:
+        if path.is_file() and path not in claimed and not any(part.startswith(".") for part in path.parts):
+            stray.append(str(path.relative_to(landing_dir)))
+    return stray
 
 
 def _quote(identifier: str) -> str:
@@ -77,195 +87,409 @@ def _canonical_key(value: str) -> str:
     return re.sub(r"[^0-9a-z]", "", value.lower())
 
 
-def _stage_file(con: duckdb.DuckDBPyConnection, path: Path, display: str) -> bool:
-    """Reads one file into the temp table `landing_file`; returns whether numbers use decimal commas."""
-    con.execute("drop table if exists landing_file")
-    try:
-        if path.suffix.lower() == ".parquet":
-            con.execute(f"create temp table landing_file as select * from read_parquet({_literal(str(path))})")
-            return False
-        for encoding in ("utf-8", "latin-1"):
+# --- reading ----------------------------------------------------------------------------------------------
+
+
+def _detect_encoding(path: Path) -> str:
+    """UTF-16 and UTF-8 by their byte-order mark, then the first of UTF-8, Windows-1252 and Latin-1 that
+    decodes the whole file (Latin-1 decodes anything; Windows-1252 differs from it in the euro sign and
+    typographic quotes that Excel writes)."""
+    with path.open("rb") as f:
+        head = f.read(4)
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    for encoding in ("utf-8-sig", "cp1252"):
+        decoder = codecs.getincrementaldecoder(encoding)()
+        try:
+            with path.open("rb") as f:
+                while chunk := f.read(1 << 20):
+                    decoder.decode(chunk)
+                decoder.decode(b"", final=True)
+            return encoding
+        except UnicodeDecodeError:
+            continue
+    return "latin-1"
+
+
+def _sniff_delimiter(sample: str) -> str:
+    """The delimiter that splits the header and the first rows into the same number (> 1) of fields."""
+    lines = sample.splitlines(keepends=True)[:50]
+    if len(sample) >= SNIFF_BYTES and len(lines) > 1:
+        lines = lines[:-1]  # the last line of a sample may be cut off
+    best, best_score = ",", (-1, 0)
+    for delimiter in CSV_DELIMITERS:
+        rows = [row for row in csv.reader(io.StringIO("".join(lines)), delimiter=delimiter) if row]
+        if not rows or len(rows[0]) < 2:
+            continue
+        width = len(rows[0])
+        score = (sum(len(row) == width for row in rows), width)
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+def _csv_batches(path: Path, display: str) -> Iterator[pa.RecordBatch]:
+    """The file's records as batches of text columns, each with the physical line it starts on. Rows with
+    the wrong number of fields keep their fields in `_fields` and are set aside later."""
+    encoding = _detect_encoding(path)
+    with path.open(encoding=encoding, newline="") as f:
+        sample = f.read(SNIFF_BYTES)
+        f.seek(0)
+        reader = csv.reader(f, delimiter=_sniff_delimiter(sample), quotechar='"', doublequote=True, strict=False)
+        line = 0
+        header = None
+        while header is None:
             try:
-                delimiter = con.execute(
-                    f"select delimiter from sniff_csv({_literal(str(path))}, encoding = {_literal(encoding)})"
-                ).fetchone()[0]
-                con.execute(
-                    "create temp table landing_file as select * from read_csv("
-                    f"{_literal(str(path))}, all_varchar = true, header = true, delim = {_literal(delimiter)}, "
-                    f"encoding = {_literal(encoding)})"
-                )
+                header = next(reader)
+            except StopIteration:
+                raise LandingError(f"{display}: the file is empty (no header line)") from None
+            except csv.Error as error:
+                raise LandingError(f"{display}, line {reader.line_num}: cannot be read as CSV: {error}") from error
+            line = reader.line_num
+            if not header:
+                header = None
+        names = [name.lstrip("\ufeff") for name in header]
+        columns: list[list[str | None]] = [[] for _ in names]
+        lines: list[int] = []
+        malformed: list[str | None] = []
+        while True:
+            start = line + 1
+            try:
+                row = next(reader)
+            except StopIteration:
                 break
-            except duckdb.InvalidInputException as error:
-                # Exports from German Excel or older ERPs are often Latin-1 rather than UTF-8.
-                if encoding == "latin-1" or "not utf-8 encoded" not in str(error):
-                    raise
-        return delimiter == ";"
-    except duckdb.Error as error:
-        raise LandingError(f"{display}: cannot be read as {path.suffix.lstrip('.')}: {error}") from error
+            except csv.Error as error:
+                raise LandingError(f"{display}, line {start}: cannot be read as CSV: {error}") from error
+            line = reader.line_num
+            if not row or (len(row) == 1 and not row[0].strip() and len(names) > 1):
+                continue  # blank line
+            lines.append(start)
+            if len(row) == len(names):
+                for values, value in zip(columns, row, strict=True):
+                    values.append(value)
+                malformed.append(None)
+            else:
+                for values in columns:
+                    values.append(None)
+                malformed.append(f"{len(row)} fields where the header has {len(names)}")
+            if len(lines) >= CSV_BATCH_ROWS:
+                yield _batch(names, columns, lines, malformed)
+                columns, lines, malformed = [[] for _ in names], [], []
+        yield _batch(names, columns, lines, malformed)
 
 
-def _parse_expression(column: ColumnContract, raw: str, raw_type: str, decimal_comma: bool) -> str:
-    """SQL reading the staged value `raw` as the contract type; null where the value cannot be read."""
-    if raw_type != "VARCHAR" and column.data_type != "varchar":
-        return f"try_cast({raw} as {column.duckdb_type})"
-    text = f"nullif(trim(cast({raw} as varchar)), '')"
+def _batch(names: list[str], columns: list[list], lines: list[int], malformed: list) -> pa.RecordBatch:
+    arrays = [pa.array(values, type=pa.string()) for values in columns]
+    arrays += [pa.array(lines, type=pa.int64()), pa.array(malformed, type=pa.string())]
+    return pa.RecordBatch.from_arrays(arrays, names=[*names, "_source_row", "_malformed"])
+
+
+def stage_landing_file(con: duckdb.DuckDBPyConnection, path: Path, display: str) -> bool:
+    """Reads one file into the temp table `landing_file` (its columns, `_source_row`, `_malformed`); returns
+    whether it is a CSV file (rows are then located by physical line, otherwise by row number)."""
+    con.execute("drop table if exists landing_file")
+    if path.suffix.lower() == ".parquet":
+        try:
+            con.execute(
+                "create temp table landing_file as select * exclude (file_row_number), "
+                "file_row_number + 1 as _source_row, cast(null as varchar) as _malformed "
+                f"from read_parquet({_literal(str(path))}, file_row_number = true)"
+            )
+        except duckdb.Error as error:
+            raise LandingError(f"{display}: cannot be read as Parquet: {error}") from error
+        return False
+    try:
+        batches = _csv_batches(path, display)
+        first = next(batches)
+    except (OSError, UnicodeError) as error:
+        raise LandingError(f"{display}: cannot be read as CSV: {error}") from error
+    names = first.schema.names
+    duplicates = {n for n in names if names.count(n) > 1}
+    if duplicates:
+        raise LandingError(f"{display}: the header repeats column(s) {', '.join(sorted(duplicates))}")
+    con.register("csv_batch", first)
+    con.execute("create temp table landing_file as select * from csv_batch")
+    for batch in batches:
+        con.register("csv_batch", batch)
+        con.execute("insert into landing_file select * from csv_batch")
+    con.unregister("csv_batch")
+    return True
+
+
+# --- typing and checking ----------------------------------------------------------------------------------
+
+# Numbers in text: the decimal separator is decided per column from the values that show it unambiguously
+# ("649,12", "12.345,50", "1.234.567" for a decimal comma); "1.234" alone could be either and is rejected.
+_COMMA_EVIDENCE = (
+    r"[+-]?\d+,\d*",
+    r"[+-]?\d{1,3}(\.\d{3})+,\d+",
+    r"[+-]?\d{1,3}(\.\d{3}){2,}",
+)
+_DOT_EVIDENCE = (
+    r"[+-]?\d+\.\d*",
+    r"[+-]?\d{1,3}(,\d{3})+\.\d+",
+    r"[+-]?\d{1,3}(,\d{3}){2,}",
+)
+_AMBIGUOUS = r"[+-]?\d{1,3}[.,]\d{3}"
+_COMMA_NUMBER = r"[+-]?(\d+|\d{1,3}(\.\d{3})+)(,\d+)?"
+_DOT_NUMBER = r"[+-]?(\d+|\d{1,3}(,\d{3})+)(\.\d+)?"
+_PLAIN_NUMBER = r"[+-]?\d+"
+
+
+def _matches_any(text: str, patterns: tuple[str, ...]) -> str:
+    return "(" + " or ".join(f"regexp_full_match({text}, {_literal(p)})" for p in patterns) + ")"
+
+
+def _evidence(text: str, patterns: tuple[str, ...]) -> str:
+    return f"({_matches_any(text, patterns)} and not regexp_full_match({text}, {_literal(_AMBIGUOUS)}))"
+
+
+def _text(raw: str) -> str:
+    return f"nullif(trim(cast({raw} as varchar)), '')"
+
+
+def _decimal_styles(con: duckdb.DuckDBPyConnection, columns: dict[str, str]) -> dict[str, str | None]:
+    """'comma', 'dot' or None (no value decides) for each text column holding numbers, in one scan."""
+    if not columns:
+        return {}
+    counts = ", ".join(
+        f"count(*) filter (where {_evidence(_text(raw), _COMMA_EVIDENCE)}), "
+        f"count(*) filter (where {_evidence(_text(raw), _DOT_EVIDENCE)})"
+        for raw in columns.values()
+    )
+    row = con.execute(f"select {counts} from landing_file").fetchone()
+    styles = {}
+    for index, name in enumerate(columns):
+        comma, dot = row[2 * index], row[2 * index + 1]
+        styles[name] = None if comma == dot == 0 else "comma" if comma >= dot else "dot"
+    return styles
+
+
+@dataclass(frozen=True)
+class _Typed:
+    """How one contract column is read from the staged file: its typed value and why it may be unreadable."""
+
+    parsed: str
+    unreadable_reason: str
+
+
+def _typed(
+    column: ColumnContract, raw: str, raw_type: str, decimal_style: str | None, mappings: dict[str, str]
+) -> _Typed:
+    text = _text(raw)
     if column.data_type == "varchar":
+        value = f"upper({text})" if column.upper_case else text
+        if mappings:
+            cases = " ".join(f"when {_literal(k)} then {_literal(v)}" for k, v in mappings.items())
+            value = f"coalesce(case lower({text}) {cases} end, {value})"
         if column.allowed_values:
             cases = " ".join(f"when {_literal(_canonical_key(v))} then {_literal(v)}" for v in column.allowed_values)
-            return f"case regexp_replace(lower({text}), '[^0-9a-z]', '', 'g') {cases} end"
-        return text
+            value = f"case regexp_replace(lower({value}), '[^0-9a-z]', '', 'g') {cases} end"
+            return _Typed(value, f"not one of the allowed values {', '.join(column.allowed_values)}")
+        return _Typed(value, "cannot be read as text")
+    if column.data_type in ("date", "timestamp") and raw_type != "VARCHAR":
+        # Via TIMESTAMPTZ: DuckDB casts every Parquet flavour (s/ms/us/ns, with or without zone, INT96) to
+        # it exactly, while a direct cast of a nanosecond zoned timestamp yields NULL.
+        instant = f"try_cast(try_cast({raw} as timestamptz) as timestamp)"
+        parsed = f"cast({instant} as date)" if column.data_type == "date" else instant
+        return _Typed(parsed, f"cannot be read as {column.data_type}")
     if column.data_type == "date":
-        return (
+        return _Typed(
             f"coalesce(try_cast({text} as date), cast(try_strptime({text}, '%d.%m.%Y') as date), "
-            f"cast(try_cast({text} as timestamptz) as date))"
+            f"cast(try_cast({text} as timestamptz) as date))",
+            "cannot be read as a date (use YYYY-MM-DD or DD.MM.YYYY)",
         )
     if column.data_type == "timestamp":
-        return (
+        return _Typed(
             f"coalesce(cast(try_cast({text} as timestamptz) as timestamp), "
-            f"try_strptime({text}, ['%d.%m.%Y %H:%M:%S', '%d.%m.%Y %H:%M']))"
+            f"try_strptime({text}, ['%d.%m.%Y %H:%M:%S', '%d.%m.%Y %H:%M']))",
+            "cannot be read as a timestamp (use ISO 8601, e.g. 2026-10-31T14:05:00Z)",
         )
-    number = f"replace(replace({text}, '.', ''), ',', '.')" if decimal_comma else f"replace({text}, ',', '')"
-    if column.data_type == "integer":
-        exact = f"try_cast({number} as decimal(38, 6))"
-        return f"case when {exact} = round({exact}) then cast({exact} as bigint) end"
-    return f"try_cast({number} as {column.duckdb_type})"
-
-
-def _problem_conditions(column: ColumnContract, raw: str, parsed: str) -> list[tuple[str, str]]:
-    """(condition, reason) pairs; a row matching a condition breaks the contract."""
-    raw_text = f"nullif(trim(cast({raw} as varchar)), '')"
-    checks: list[tuple[str, str]] = []
-    if column.allowed_values:
-        checks.append(
-            (
-                f"{raw_text} is not null and {parsed} is null",
-                f"not one of the allowed values {', '.join(column.allowed_values)}",
-            )
+    if raw_type != "VARCHAR":
+        number = f"try_cast({raw} as decimal(38, 6))"
+        reason = f"cannot be read as {column.data_type}"
+    elif decimal_style == "comma":
+        number = (
+            f"case when regexp_full_match({text}, {_literal(_COMMA_NUMBER)}) "
+            f"then try_cast(replace(replace({text}, '.', ''), ',', '.') as decimal(38, 6)) end"
         )
+        reason = "not a number in this column's format (decimal comma, e.g. 1.234,56)"
+    elif decimal_style == "dot":
+        number = (
+            f"case when regexp_full_match({text}, {_literal(_DOT_NUMBER)}) "
+            f"then try_cast(replace({text}, ',', '') as decimal(38, 6)) end"
+        )
+        reason = "not a number in this column's format (decimal point, e.g. 1,234.56)"
     else:
-        checks.append((f"{raw_text} is not null and {parsed} is null", f"cannot be read as {column.data_type}"))
-    if column.required:
-        checks.append((f"{raw_text} is null", "required value is missing"))
-    if column.minimum is not None:
-        checks.append((f"{parsed} < {column.minimum}", f"below the minimum {column.minimum}"))
-    if column.maximum is not None:
-        checks.append((f"{parsed} > {column.maximum}", f"above the maximum {column.maximum}"))
-    if column.pattern:
-        checks.append(
-            (
-                f"not regexp_full_match({parsed}, {_literal(column.pattern)})",
-                f"does not match the pattern {column.pattern}",
-            )
+        number = (
+            f"case when regexp_full_match({text}, {_literal(_PLAIN_NUMBER)}) "
+            f"then try_cast({text} as decimal(38, 6)) end"
         )
-    return checks
+        reason = (
+            "not a number, or ambiguous: '.' and ',' can be decimal or thousands separators and no other "
+            "value in the column tells which"
+        )
+    if column.data_type == "integer":
+        return _Typed(f"case when {number} = round({number}) then cast({number} as bigint) end", reason)
+    return _Typed(f"try_cast({number} as decimal(18, 2))", reason)
 
 
-def _read_checked(
-    con: duckdb.DuckDBPyConnection, contract: SourceContract, path: Path, display: str, target: str
-) -> tuple[int, list[str]]:
-    """Stages, checks and appends one file to the temp table `target`; returns its rows and extra columns."""
-    decimal_comma = _stage_file(con, path, display)
+def _problem(column: str, value: str, reason: str, rule: str) -> str:
+    """One reason a row is set aside: the column, the value as landed, why, and the rule's short name."""
+    return (
+        f"{{'column_name': {_literal(column)}, 'landed_value': {value}, 'reason': {reason}, 'rule': {_literal(rule)}}}"
+    )
+
+
+def check_staged_file(
+    con: duckdb.DuckDBPyConnection,
+    contract: SourceContract,
+    display: str,
+    is_csv: bool,
+    rules: LoadRules,
+    loaded_at: dt.datetime,
+) -> CheckedFile:
+    """Types and checks the staged `landing_file` into the temp table `checked_file`: the contract columns,
+    extra columns as text, `_source_file`, `_source_row` and `_problems` (empty for a row that loads)."""
     staged = con.execute(
-        "select column_name, data_type from duckdb_columns() where table_name = 'landing_file' order by column_index"
+        "select column_name, data_type from duckdb_columns() "
+        "where database_name = 'temp' and table_name = 'landing_file' order by column_index"
     ).fetchall()
     by_name: dict[str, tuple[str, str]] = {}
     for original, data_type in staged:
+        if original in ("_source_row", "_malformed"):
+            continue
         name = _normalise_header(original)
         if name in by_name:
             raise LandingError(f"{display}: columns {by_name[name][0]!r} and {original!r} both map to {name!r}")
         by_name[name] = (original, data_type)
-
     missing = [c.name for c in contract.columns if c.required and c.name not in by_name]
     if missing:
         raise LandingError(
             f"{display}: required column(s) missing: {', '.join(missing)} (found: {', '.join(by_name) or 'none'})"
         )
 
-    is_csv = path.suffix.lower() == ".csv"
-    location = "'line ' || (rowid + 2)" if is_csv else "'row ' || (rowid + 1)"
-    selects, problems = [], []
+    numeric_text = {
+        c.name: _quote(by_name[c.name][0])
+        for c in contract.columns
+        if c.data_type in NUMERIC_TYPES and c.name in by_name and by_name[c.name][1] == "VARCHAR"
+    }
+    styles = _decimal_styles(con, numeric_text) if is_csv else {}
+    latest_allowed = loaded_at + rules.future_tolerance(contract.name)
+
+    typed_columns, problems = [], []
     for column in contract.columns:
+        name = _quote(column.name)
         if column.name not in by_name:
-            selects.append(f"cast(null as {column.duckdb_type}) as {_quote(column.name)}")
+            typed_columns.append(f"cast(null as {column.duckdb_type}) as {name}")
             continue
         original, raw_type = by_name[column.name]
         raw = _quote(original)
-        parsed = _parse_expression(column, raw, raw_type, decimal_comma)
-        selects.append(f"cast({parsed} as {column.duckdb_type}) as {_quote(column.name)}")
-        for condition, reason in _problem_conditions(column, raw, parsed):
-            problems.append(
-                f"select rowid as row_index, {location} as location, {_literal(column.name)} as column_name, "
-                f"cast({raw} as varchar) as value, {_literal(reason)} as reason "
-                f"from landing_file where {condition}"
+        typed = _typed(column, raw, raw_type, styles.get(column.name), rules.mappings(contract.name, column.name))
+        typed_columns.append(f"cast({typed.parsed} as {column.duckdb_type}) as {name}")
+        value = f"nullif(cast({raw} as varchar), '')"
+        checks = [(f"{_text(raw)} is not null and {typed.parsed} is null", typed.unreadable_reason, "unreadable")]
+        if column.required:
+            checks.append((f"{_text(raw)} is null", "required value is missing", "required"))
+        if column.minimum is not None:
+            checks.append((f"{typed.parsed} < {column.minimum}", f"below the minimum {column.minimum:g}", "minimum"))
+        if column.maximum is not None:
+            checks.append((f"{typed.parsed} > {column.maximum}", f"above the maximum {column.maximum:g}", "maximum"))
+        if column.pattern:
+            checks.append(
+                (
+                    f"not regexp_full_match({typed.parsed}, {_literal(column.pattern)})",
+                    f"does not match the pattern {column.pattern}",
+                    "pattern",
+                )
             )
+        if column.not_in_future:
+            limit = f"timestamp '{latest_allowed:%Y-%m-%d %H:%M:%S}'"
+            checks.append(
+                (
+                    f"cast({typed.parsed} as timestamp) > {limit}",
+                    f"in the future (after the load at {loaded_at:%Y-%m-%d %H:%M} UTC)",
+                    "future",
+                )
+            )
+        for condition, reason, rule in checks:
+            problems.append(f"case when {condition} then {_problem(column.name, value, _literal(reason), rule)} end")
+
     extras = [name for name in by_name if name not in contract.column_names and not name.startswith("_")]
-    selects += [f"cast({_quote(by_name[name][0])} as varchar) as {_quote(name)}" for name in extras]
-
-    if problems:
-        union = " union all ".join(problems)
-        found = con.execute(f"select count(*) from ({union})").fetchone()[0]
-        if found:
-            first = con.execute(
-                f"select location, column_name, value, reason from ({union}) "
-                f"order by row_index, column_name limit {MAX_REPORTED_PROBLEMS}"
-            ).fetchall()
-            listed = "\n  ".join(str(RowProblem(display, *row)) for row in first)
-            more = f"\n  ... and {found - len(first)} more" if found > len(first) else ""
-            raise LandingError(f"{display}: {found} value(s) break the {contract.name} contract:\n  {listed}{more}")
-
-    select = ", ".join(selects)
-    con.execute(
-        f"create or replace temp table file_rows as select {select}, {_literal(display)} as _source_file, "
-        f"cast(rowid + {2 if is_csv else 1} as bigint) as _source_row from landing_file"
+    extra_columns = [f"cast({_quote(by_name[name][0])} as varchar) as {_quote(name)}" for name in extras]
+    rule_problems = [
+        f"case when not coalesce({rule.condition}, true) then "
+        f"{_problem(rule.column, f'cast({_quote(rule.column)} as varchar)', _literal(rule.reason), 'row rule')} end"
+        for rule in contract.row_rules
+    ]
+    malformed = _problem("(row)", "cast(null as varchar)", "_malformed", "malformed row")
+    # A row with the wrong number of fields has no values to judge; rules between columns are judged only
+    # when every value could be read.
+    rules_judged = (
+        f"case when len(_column_problems) > 0 then _column_problems "
+        f"else list_filter([{', '.join(rule_problems)}], lambda problem: problem is not null) end"
+        if rule_problems
+        else "_column_problems"
     )
-    exists = con.execute(
-        "select count(*) from duckdb_tables() where table_name = ? and temporary", [target]
-    ).fetchone()[0]
-    if exists:
-        con.execute(
-            f"create or replace temp table {target} as select * from {target} union all by name select * from file_rows"
+    con.execute(f"""
+        create or replace temp table checked_file as
+        with typed as (
+            select {", ".join([*typed_columns, *extra_columns])}, _source_row,
+                case when _malformed is not null then [{malformed}]
+                    else list_filter([{", ".join(problems)}], lambda problem: problem is not null)
+                end as _column_problems
+            from landing_file
         )
-    else:
-        con.execute(f"create temp table {target} as select * from file_rows")
-    rows = con.execute("select count(*) from file_rows").fetchone()[0]
-    return rows, extras
+        select * exclude (_column_problems), {_literal(display)} as _source_file, {rules_judged} as _problems
+        from typed
+    """)
+    _flag_conflicting_duplicates(con, contract, "line" if is_csv else "row")
+
+    date_column = _quote(contract.event_date_column) if contract.event_date_column else "null"
+    read, rejected, problem_count, first, last, newest = con.execute(f"""
+        select count(*), count(*) filter (where len(_problems) > 0), sum(len(_problems)),
+            min(cast({date_column} as date)) filter (where len(_problems) = 0),
+            max(cast({date_column} as date)) filter (where len(_problems) = 0),
+            max(cast({date_column} as timestamp)) filter (where len(_problems) = 0)
+        from checked_file
+    """).fetchone()
+    return CheckedFile(display, read, rejected, int(problem_count or 0), first, last, newest, tuple(extras))
 
 
-def load_source(
-    con: duckdb.DuckDBPyConnection, contract: SourceContract, files: list[Path], landing_dir: Path, schema: str = "raw"
-) -> LoadReport:
-    """Replaces `<schema>.<source>` with the checked content of `files` (an empty table when none)."""
-    con.execute("set TimeZone = 'UTC'")
-    report = LoadReport(source=contract.name, table=f"{schema}.{contract.name}")
-    target = f"loaded_{contract.name}"
-    con.execute(f"drop table if exists {target}")
-    extras: list[str] = []
-    for path in files:
-        display = str(path.relative_to(landing_dir)) if path.is_relative_to(landing_dir) else str(path)
-        rows, file_extras = _read_checked(con, contract, path, display, target)
-        report.files.append(display)
-        report.rows_per_file[display] = rows
-        extras += [name for name in file_extras if name not in extras]
-    report.extra_columns = extras
-
-    if not files:
-        columns = ", ".join(f"cast(null as {c.duckdb_type}) as {_quote(c.name)}" for c in contract.columns)
-        con.execute(
-            f"create temp table {target} as select {columns}, cast(null as varchar) as _source_file, "
-            f"cast(null as bigint) as _source_row limit 0"
+def _flag_conflicting_duplicates(con: duckdb.DuckDBPyConnection, contract: SourceContract, unit: str) -> None:
+    """Rows sharing a key with different values cannot both be right, and the file does not say which is:
+    all of them are set aside, each naming the others. Identical repeats load (staging keeps one)."""
+    key = ", ".join(_quote(c) for c in contract.primary_key)
+    values = ", ".join(_quote(c) for c in contract.column_names)
+    key_text = " || '/' || ".join(f"coalesce(cast({_quote(c)} as varchar), '')" for c in contract.primary_key)
+    con.execute(f"""
+        create or replace temp table conflicting_rows as
+        with keyed as (
+            select {key}, _source_row, hash({values}) as row_hash
+            from checked_file
+            where len(_problems) = 0
+        ),
+        conflicts as (
+            select {key}
+            from keyed
+            group by {key}
+            having count(distinct row_hash) > 1
         )
-    ordered = ", ".join(_quote(name) for name in (*contract.column_names, *extras, "_source_file", "_source_row"))
-    con.execute(f"create schema if not exists {schema}")
-    con.execute("begin transaction")
-    try:
-        con.execute(
-            f"create or replace table {schema}.{_quote(contract.name)} as "
-            f"select {ordered}, cast(now() as timestamp) as _loaded_at from {target}"
-        )
-        con.execute("commit")
-    except duckdb.Error:
-        con.execute("rollback")
-        raise
-    finally:
-        con.execute(f"drop table if exists {target}")
-    return report
+        select keyed._source_row,
+            list(keyed._source_row) over (partition by {", ".join(f"keyed.{_quote(c)}" for c in contract.primary_key)})
+                as key_rows
+        from keyed
+        inner join conflicts using ({key})
+    """)
+    if not con.execute("select count(*) from conflicting_rows").fetchone()[0]:
+        return
+    reason = (
+        f"'the key ' || {key_text} || ' appears with different values on {unit}s ' "
+        f"|| array_to_string(list_sort(conflicting_rows.key_rows), ', ') || '; none of them is loaded'"
+    )
+    con.execute(f"""
+        update checked_file
+        set _problems = [{_problem(",".join(contract.primary_key), key_text, reason, "conflicting duplicate")}]
+        from conflicting_rows
+        where checked_file._source_row = conflicting_rows._source_row
+    """)
