@@ -44,7 +44,7 @@ def test_assets_are_grouped_by_layer(defs):
     group = {key.to_user_string(): graph.get(key).group_name for key in graph.get_all_asset_keys()}
     assert group["raw/accounts"] == "ingestion"
     assert group["staging/stg_crm__accounts"] == "staging"
-    assert group["intermediate/int_account_measures_scored"] == "intermediate"
+    assert group["intermediate/int_account_health_scored"] == "intermediate"
     assert group["marts/account_health_scores"] == "marts"
     assert group["scorecard/scorecard_components"] == "scorecard_config"
 

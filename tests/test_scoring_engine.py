@@ -8,11 +8,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.conftest import END_DATE, copy_project, dbt
+from tests.conftest import END_DATE, copy_project, dbt, make_raw_editable
 from tests.test_dbt_checks import edit_seed
 
-HISTORY = "select * exclude (config_version) from marts.account_health_history order by account_id, score_date"
-CONTRIBUTIONS = "select * from marts.fct_health_score_contributions order by account_day_measure_id"
+HISTORY = (
+    "select * exclude (config_version, scored_at) from marts.account_health_history order by account_id, score_date"
+)
+CONTRIBUTIONS = "select * exclude (scored_at) from marts.fct_health_score_contributions order by account_day_measure_id"
 
 
 def build(project: Path, warehouse: Path, **dbt_vars) -> None:
@@ -46,7 +48,7 @@ def test_incremental_refreshes_equal_a_full_rebuild_and_past_days_never_change(p
     build(project, stepwise, score_as_of_date=str(start), rebuild_history=True)
     first_day_rows = fetch(
         stepwise,
-        f"select * exclude (config_version, change_7d, change_30d, trend) "
+        f"select * exclude (config_version, change_7d, change_30d, trend, scored_at) "
         f"from marts.account_health_history where score_date = '{start}' order by 1",
     )
     for step in (7, 20):
@@ -62,7 +64,7 @@ def test_incremental_refreshes_equal_a_full_rebuild_and_past_days_never_change(p
     assert (
         fetch(
             full,
-            f"select * exclude (config_version, change_7d, change_30d, trend) "
+            f"select * exclude (config_version, change_7d, change_30d, trend, scored_at) "
             f"from marts.account_health_history where score_date = '{start}' order by 1",
         )
         == first_day_rows
@@ -112,6 +114,7 @@ def test_missing_data_is_reweighted_and_no_data_gives_no_score(warehouse, projec
     assert partial[0][0] > 0
 
     with duckdb.connect(str(warehouse)) as con:
+        make_raw_editable(con, "accounts")
         con.execute(
             "insert into raw.accounts (account_id, account_name, segment, arr, currency, seats, contract_start_date, "
             "_source_file, _source_row) values ('ACC-NEW', 'Neukunde GmbH', 'SMB', 1200, 'EUR', 3, ?, 'test', 1)",
@@ -144,7 +147,8 @@ def test_account_changes_count_from_the_day_they_were_seen(project, warehouse):
             "order by account_id limit 2",
         )
     )
-    past = f"select * exclude (config_version) from marts.account_health_history where score_date < '{seen_on}' "
+    past = "select * exclude (config_version, scored_at) from marts.account_health_history "
+    past += f"where score_date < '{seen_on}' "
     past += f"and account_id in ('{upsold}', '{moved}') order by account_id, score_date"
     events_per_seat = (
         "select measure_value from marts.fct_health_score_contributions "
@@ -152,6 +156,7 @@ def test_account_changes_count_from_the_day_they_were_seen(project, warehouse):
     )
     history_before, (per_seat_before,) = fetch(warehouse, past), fetch(warehouse, events_per_seat)
     with duckdb.connect(str(warehouse)) as con:
+        make_raw_editable(con, "accounts")
         con.execute(f"update raw.accounts set seats = seats * 4 where account_id = '{upsold}'")
         con.execute(f"update raw.accounts set segment = 'Enterprise' where account_id = '{moved}'")
 

@@ -60,3 +60,35 @@
         ) }}
     {%- endif -%}
 {% endmacro %}
+
+{#- True (as SQL) when the stored reference yardstick (int_measure_reference_percentiles) was computed with
+    the current configuration and reference period and this build scores only days after that period:
+    then the reference days need not be measured again. A rebuild of the history always recomputes it. -#}
+{% macro stored_reference_is_current() %}
+    {%- set stored = stored_reference_yardstick() -%}
+    {%- if stored is none or var('rebuild_history', false) -%}
+        (1 = 0)
+    {%- else -%}
+        (
+            exists (
+                select 1
+                from {{ stored }} as stored
+                where stored.config_version = (select max(config_version) from {{ ref('int_scorecard_config_rows') }})
+                  and stored.reference_start_date = {{ setting('reference_start_date', 'date') }}
+                  and stored.reference_end_date = {{ setting('reference_end_date', 'date') }}
+            )
+            and {{ recompute_from_date() }} > {{ setting('reference_end_date', 'date') }}
+        )
+    {%- endif -%}
+{% endmacro %}
+
+{#- The stored int_measure_reference_percentiles, if there is one that records what it was computed with. -#}
+{% macro stored_reference_yardstick() %}
+    {%- if not execute -%}{{ return(none) }}{%- endif -%}
+    {%- set stored = adapter.get_relation(
+        database=target.database, schema='intermediate', identifier='int_measure_reference_percentiles'
+    ) -%}
+    {%- if stored is none -%}{{ return(none) }}{%- endif -%}
+    {%- set columns = adapter.get_columns_in_relation(stored) | map(attribute='name') | list -%}
+    {{ return(stored if 'config_version' in columns else none) }}
+{% endmacro %}

@@ -1,9 +1,16 @@
--- Guards the explanation of every score: component contributions plus the cap adjustment equal the health score exactly, and so do the measure contributions.
+-- Guards the explanation of every score: component contributions plus the cap adjustment equal the health score exactly, and so do the measure contributions (on the days this build scored).
 {{ config(meta={'dagster': {'ref': {'name': 'account_health_history'}}}) }}
 
-with measure_sums as (
+with scored_days as (
+    select min(score_date) as first_score_date
+    from {{ ref('int_account_days_assigned') }}
+    where is_history_day
+),
+
+measure_sums as (
     select account_id, score_date, sum(contribution) as measure_contribution_sum
     from {{ ref('fct_health_score_contributions') }}
+    where score_date >= (select first_score_date from scored_days)
     group by account_id, score_date
 ),
 

@@ -3,6 +3,8 @@
 
 select configured.measure
 from {{ ref('measures') }} as configured
-left join (select distinct measure from {{ ref('int_account_measures_unioned') }}) as computed
-    on configured.measure = computed.measure
-where computed.measure is null
+where configured.measure not in (
+    {%- for family, measures in measure_families().items() %}
+    {%- for m in measures %}'{{ m }}'{% if not loop.last %}, {% endif %}{% endfor %}{% if not loop.last %}, {% endif %}
+    {%- endfor %}
+)

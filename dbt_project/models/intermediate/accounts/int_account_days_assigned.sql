@@ -1,9 +1,10 @@
 -- One row per account and day to score in this build, with the account's attributes as the CRM knew them
 -- on that day, its lifecycle stage on that day and the scorecard it resolves to. Days run from the
 -- account's contract start (not before the history start) to the as-of day, or to the day before its
--- cancellation took effect. Besides the days this
--- build (re)computes, the days of the frozen reference period are always included: percentile
--- measures are ranked against them.
+-- cancellation took effect. Besides the days this build (re)computes, the days of the frozen reference
+-- period are included when the percentile yardstick has to be computed (again): percentile measures are
+-- ranked against them (see int_measure_reference_percentiles).
+-- depends_on: {{ ref('int_scorecard_config_rows') }}
 {{ assert_as_of_not_before_history() }}
 with accounts as (
     select * from {{ ref('stg_crm__accounts') }}
@@ -26,8 +27,10 @@ bounds as (
     select
         {{ score_as_of_date() }} as as_of_date,
         {{ recompute_from_date() }} as recompute_from_date,
-        {{ setting('reference_start_date', 'date') }} as reference_start_date,
-        {{ setting('reference_end_date', 'date') }} as reference_end_date,
+        case when not {{ stored_reference_is_current() }} then {{ setting('reference_start_date', 'date') }} end
+            as reference_start_date,
+        case when not {{ stored_reference_is_current() }} then {{ setting('reference_end_date', 'date') }} end
+            as reference_end_date,
         {{ history_start_date() }} as history_start_date,
         {{ setting('onboarding_days', 'integer') }} as onboarding_days,
         {{ setting('renewal_window_days', 'integer') }} as renewal_window_days
@@ -37,8 +40,8 @@ calendar_bounds as (
     select
         *,
         case
-            when reference_start_date < history_start_date then reference_start_date
-            else history_start_date
+            when reference_start_date < recompute_from_date then reference_start_date
+            else recompute_from_date
         end as calendar_start_date
     from bounds
 ),
@@ -62,8 +65,10 @@ account_days as (
         {{ dbt.datediff('accounts.contract_start_date', 'calendar.score_date', 'day') }} as days_since_contract_start,
         calendar.score_date >= calendar_bounds.recompute_from_date
             and calendar.score_date >= calendar_bounds.history_start_date as is_history_day,
-        calendar.score_date between calendar_bounds.reference_start_date
-            and calendar_bounds.reference_end_date as is_reference_day,
+        coalesce(
+            calendar.score_date between calendar_bounds.reference_start_date and calendar_bounds.reference_end_date,
+            false
+        ) as is_reference_day,
         calendar_bounds.onboarding_days,
         calendar_bounds.renewal_window_days
     from accounts

@@ -10,7 +10,7 @@ with days as (
 measures as (
     select measure, window_days
     from {{ ref('measures') }}
-    where measure in ('nps', 'latest_nps_score', 'detractor_share', 'survey_csat', 'csm_sentiment')
+    where measure in {{ family_measure_list('feedback') }}
 ),
 
 windows as (

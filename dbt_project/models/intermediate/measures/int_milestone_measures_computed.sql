@@ -10,7 +10,7 @@ with days as (
 measures as (
     select measure, window_days
     from {{ ref('measures') }}
-    where measure in ('milestones_achieved_share', 'milestone_delay_days', 'days_to_first_value')
+    where measure in {{ family_measure_list('milestone') }}
 ),
 
 windows as (

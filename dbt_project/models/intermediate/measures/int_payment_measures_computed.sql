@@ -10,7 +10,7 @@ with days as (
 measures as (
     select measure, window_days
     from {{ ref('measures') }}
-    where measure in ('on_time_payment_share', 'max_days_overdue', 'outstanding_amount_ratio')
+    where measure in {{ family_measure_list('payment') }}
 ),
 
 windows as (

@@ -9,7 +9,7 @@ with days as (
 measures as (
     select measure, window_days
     from {{ ref('measures') }}
-    where measure in ('tickets_per_seat', 'urgent_ticket_share', 'median_resolution_hours', 'ticket_csat')
+    where measure in {{ family_measure_list('support') }}
 ),
 
 windows as (

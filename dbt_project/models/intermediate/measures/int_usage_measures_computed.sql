@@ -19,7 +19,7 @@ with days as (
 measures as (
     select measure, window_days
     from {{ ref('measures') }}
-    where measure in ('active_user_ratio', 'active_days', 'events_per_seat', 'active_users_trend', 'feature_breadth')
+    where measure in {{ family_measure_list('usage') }}
 ),
 
 windows as (

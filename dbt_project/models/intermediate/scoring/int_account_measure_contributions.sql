@@ -1,94 +1,55 @@
--- Each measure's share of an account-day's health score. A measure's scorecard weight is its component's
--- weight times its weight inside the component. Measures without data drop out and their weight is
--- spread over all measures with data, in proportion to their weights; `effective_weight` is the weight
--- that remains, and `contribution` = points x effective weight. Contributions are fixed-point and add up
--- exactly to the health score.
+-- Each measure's share of an account-day's health score, one row per account, day and measure of the
+-- day's scorecard: value, points, weights, effective weight and contribution, as int_account_health_scored
+-- computed them. An account-day's contributions plus its cap adjustment add up exactly to its score.
+-- The largest table of the project (account-days x measures), so it keeps the whole history itself and
+-- a build adds only the days it scores, like the score history (fct_health_score_contributions is a view
+-- of it): `--full-refresh` does not rebuild it, `--vars '{rebuild_history: true}'` does.
+{{ config(
+    materialized='incremental',
+    unique_key='score_date',
+    incremental_strategy=('merge' if target.type == 'spark' else 'delete+insert'),
+    full_refresh=var('rebuild_history', false),
+    on_schema_change='append_new_columns',
+) }}
+{%- set measures = scored_measures() %}
+
 with scored as (
-    select * from {{ ref('int_account_measures_scored') }}
+    select * from {{ ref('int_account_health_scored') }}
 ),
 
-weighted as (
-    select
-        scored.*,
-        components.weight as component_weight,
-        components.weight * scored.measure_weight as scorecard_weight
-    from scored
-    inner join {{ ref('scorecard_components') }} as components
-        on scored.scorecard = components.scorecard
-        and scored.component = components.component
-),
-
-coverage_and_total as (
-    select
-        account_id,
-        score_date,
-        sum(case when has_data then scorecard_weight else 0 end) as weight_with_data,
-        -- Exact decimal sums, divided once: the same total on every engine and every run.
-        sum(case when has_data then scorecard_weight * measure_points else 0 end) as weighted_points
-    from weighted
-    group by account_id, score_date
-),
-
-rounded as (
-    select
-        weighted.*,
-        coverage_and_total.weight_with_data,
-        {{ score_value(
-            'case when coverage_and_total.weight_with_data > 0'
-            ~ ' then cast(coverage_and_total.weighted_points as double) / coverage_and_total.weight_with_data end'
-        ) }} as account_day_total,
-        {{ score_value(
-            'case when weighted.has_data and coverage_and_total.weight_with_data > 0'
-            ~ ' then cast(weighted.scorecard_weight as double) / coverage_and_total.weight_with_data else 0 end'
-        ) }} as effective_weight,
-        {{ score_value(
-            'case when weighted.has_data and coverage_and_total.weight_with_data > 0'
-            ~ ' then cast(weighted.measure_points * weighted.scorecard_weight as double) / coverage_and_total.weight_with_data'
-            ~ ' else 0 end'
-        ) }} as rounded_contribution
-    from weighted
-    inner join coverage_and_total
-        on weighted.account_id = coverage_and_total.account_id
-        and weighted.score_date = coverage_and_total.score_date
-),
-
--- Rounding each contribution can leave their sum a millionth off the rounded total (even above 100);
--- the largest contribution absorbs that remainder, so the parts add up exactly to the whole.
-balanced as (
-    select
-        *,
-        account_day_total - sum(rounded_contribution) over (partition by account_id, score_date) as remainder,
-        row_number() over (
-            partition by account_id, score_date order by rounded_contribution desc, measure
-        ) as contribution_rank
-    from rounded
+measures as (
+    select measure, component, normalisation from {{ ref('measures') }}
 ),
 
 contributions as (
+    {%- for m in measures %}
     select
-        account_id || '|' || cast(score_date as {{ dbt.type_string() }}) || '|' || measure as account_day_measure_id,
-        account_id,
-        scorecard,
-        component,
-        measure,
-        normalisation,
-        unit,
-        driver_template,
-        window_days,
-        measure_value,
-        measure_points,
-        measure_weight,
-        component_weight,
-        scorecard_weight,
-        weight_with_data,
-        effective_weight,
-        cast(case
-            when contribution_rank = 1 and account_day_total is not null then rounded_contribution + remainder
-            else rounded_contribution
-        end as decimal(10, 6)) as contribution,
-        has_data,
-        score_date
-    from balanced
+        scored.account_id,
+        scored.scorecard,
+        measures.component,
+        measures.measure,
+        measures.normalisation,
+        scored.{{ m }}__value as measure_value,
+        scored.{{ m }}__points as measure_points,
+        scored.{{ m }}__measure_weight as measure_weight,
+        scored.{{ m }}__component_weight as component_weight,
+        scored.{{ m }}__weight as scorecard_weight,
+        scored.weight_with_data,
+        scored.{{ m }}__effective_weight as effective_weight,
+        scored.{{ m }}__contribution as contribution,
+        scored.{{ m }}__points is not null as has_data,
+        scored.score_date
+    from scored
+    inner join measures
+        on measures.measure = '{{ m }}'
+    where scored.{{ m }}__weight is not null
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
 )
 
-select * from contributions
+select
+    *,
+    cast({{ dbt.current_timestamp() }} as timestamp) as scored_at
+from contributions

@@ -1,4 +1,7 @@
 -- All measure values of all account-days in one long table, with the segment and scorecard of the day.
+-- A view: the scoring model reads it once, so storing it would only copy every measure value again.
+{{ config(materialized='view') }}
+
 with measure_values as (
     select * from {{ ref('int_usage_measures_computed') }}
     union all

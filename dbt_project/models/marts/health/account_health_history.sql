@@ -81,7 +81,8 @@ final as (
         with_changes.payment_contribution,
         with_changes.feedback_contribution,
         with_changes.milestones_contribution,
-        with_changes.score_date
+        with_changes.score_date,
+        cast({{ dbt.current_timestamp() }} as timestamp) as scored_at
     from with_changes
     cross join config
     left join {{ ref('health_bands') }} as bands
