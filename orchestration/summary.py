@@ -42,6 +42,11 @@ def render_summary(warehouse_path: Path) -> str:
             f"select status_reason, count(*) from {SCORES} where not is_churned and health_score is null "
             f"group by 1 order by 2 desc"
         ).fetchall()
+        loads = con.execute(
+            "select source_name, count(*), sum(rows_read), sum(rows_loaded), sum(rows_rejected), "
+            "string_agg(main_reasons, '; ' order by rows_rejected desc) filter (where main_reasons is not null) "
+            "from marts.landed_file_loads group by 1 order by sum(rows_read) desc"
+        ).fetchall()
         lowest = con.execute(
             f"select account_id, account_name, segment, health_score, health_band, trend, weakest_component, "
             f"top_driver_reason "
@@ -49,7 +54,18 @@ def render_summary(warehouse_path: Path) -> str:
             f"order by health_score, account_id limit 10"
         ).fetchall()
     current = total - churned
+    set_aside = sum(row[4] for row in loads)
     lines = [
+        "Landed files (rows read = loaded + set aside):",
+        _table(
+            ["source", "files", "read", "loaded", "set aside", "main reasons"],
+            [(s, f, f"{r:,}", f"{ld:,}", f"{x:,}", reasons or "") for s, f, r, ld, x, reasons in loads],
+        ),
+        *(
+            [f"The {set_aside:,} rows set aside, with file, line and reason: marts.rejected_rows.", ""]
+            if set_aside
+            else [""]
+        ),
         f"Health scores as of {as_of}: {scored} of {current} current accounts scored; "
         f"{history_days:,} account-days of history ({churned} churned accounts keep their last score).",
         f"Average health of current accounts: {average:.1f} / 100" if average is not None else "No account scored.",
