@@ -8,7 +8,7 @@ export DAGSTER_HOME ?= $(abspath .dagster)
 export HEALTHSCORE_WAREHOUSE ?= $(abspath warehouse/healthscore.duckdb)
 export HEALTHSCORE_LANDING_DIR ?= $(abspath seeds/landing)
 
-.PHONY: install run dev test lint sample lock clean
+.PHONY: install run dev test lint sample bench lock clean
 
 install: $(VENV)/.installed $(DAGSTER_HOME)/dagster.yaml
 
@@ -35,6 +35,12 @@ test: install
 lint: install
 	$(BIN)/ruff check orchestration tests
 	$(BIN)/ruff format --check orchestration tests
+
+# Measures a full refresh, one new day, the same without Dagster and a hand-written floor at volume, and
+# writes docs/benchmarks.md. Default 10,000 accounts x 365 days (~50 M usage events, ~15 minutes);
+# smaller: make bench BENCH_ARGS="--accounts 300".
+bench: install
+	$(BIN)/python -m orchestration.bench $(BENCH_ARGS)
 
 # Regenerates the committed sample landing files (deterministic: same seed, same files).
 sample: install

@@ -25,10 +25,20 @@ def main(argv: list[str] | None = None) -> None:
         default=DEFAULT_END_DATE,
         help=f"last simulated day, ISO date (default {DEFAULT_END_DATE})",
     )
+    parser.add_argument(
+        "--usage-scale",
+        type=float,
+        default=1.0,
+        help="multiplies the events an active user records per day (default 1; about 4 gives 50 M events a year "
+        "for 10,000 accounts)",
+    )
+    parser.add_argument(
+        "--usage-parts", choices=("monthly", "daily"), default="monthly", help="usage files per month or per day"
+    )
     parser.add_argument("--out", type=Path, required=True, help="landing directory to (re)create")
     args = parser.parse_args(argv)
-    result = simulate(args.accounts, args.days, args.seed, args.end_date)
-    written = write_landing(result, args.out)
+    result = simulate(args.accounts, args.days, args.seed, args.end_date, args.usage_scale)
+    written = write_landing(result, args.out, args.usage_parts)
     for source, paths in written.items():
         print(f"{source:18} {len(result.frames[source]):>10,} rows in {len(paths)} file(s)")
 

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from orchestration.defs.ingestion.contract import load_contracts
 
@@ -198,8 +200,11 @@ def _latent_health(rng: np.random.Generator, days: int, mean: float, spread: flo
 class _AccountSimulator:
     """Simulates one account over the window and appends its rows to the shared row lists."""
 
-    def __init__(self, rng: np.random.Generator, start: dt.date, days: int, rows: dict[str, list]):
+    def __init__(
+        self, rng: np.random.Generator, start: dt.date, days: int, rows: dict[str, list], usage_scale: float = 1.0
+    ):
         self.rng = rng
+        self.usage_scale = usage_scale
         self.start = start
         self.days = days
         self.end = start + dt.timedelta(days=days - 1)
@@ -364,25 +369,25 @@ class _AccountSimulator:
         day_index, user_index = np.nonzero(active)
         if day_index.size == 0:
             return
-        events_per_user = 1 + rng.poisson(1.2 * h[day_index])
+        events_per_user = 1 + rng.poisson(1.2 * h[day_index] * self.usage_scale)
         day_index = np.repeat(day_index, events_per_user)
         user_index = np.repeat(user_index, events_per_user)
         breadth = 2 + np.round(6 * h[day_index] ** 1.3).astype(int)
         feature_index = np.minimum((rng.random(day_index.size) * breadth).astype(int), len(FEATURES) - 1)
         seconds = rng.integers(7 * 3600, 19 * 3600, size=day_index.size)
-        occurred = (
-            pd.Timestamp(self.start) + pd.to_timedelta(days[day_index], unit="D") + pd.to_timedelta(seconds, unit="s")
-        )
+        # Kept as numbers: tens of millions of events would not fit in memory as Python strings.
         self.rows["usage_events"].append(
-            pd.DataFrame(
-                {
-                    "account_id": account_id,
-                    "user_id": [f"{account_id}-U{u:03d}" for u in user_index],
-                    "occurred_at": occurred.tz_localize("UTC"),
-                    "feature": np.array(FEATURES)[feature_index],
-                    "duration_seconds": np.round(rng.lognormal(4.5 + h[day_index], 0.8)).astype("int64"),
-                }
-            )
+            {
+                "account_number": np.full(day_index.size, int(account_id.removeprefix("ACC-")), dtype=np.int32),
+                "user_number": user_index.astype(np.int16),
+                "occurred_ns": (
+                    np.datetime64(self.start, "ns")
+                    + days[day_index].astype("timedelta64[D]")
+                    + seconds.astype("timedelta64[s]")
+                ).astype(np.int64),
+                "feature_index": feature_index.astype(np.int8),
+                "duration_seconds": np.round(rng.lognormal(4.5 + h[day_index], 0.8)).astype("int64"),
+            }
         )
 
     def _tickets(
@@ -552,15 +557,43 @@ class _AccountSimulator:
         )
 
 
-def simulate(accounts: int, days: int, seed: int, end_date: dt.date) -> SimulationResult:
-    """Simulates `accounts` accounts over the `days` days that end on `end_date`."""
+def _usage_frame(parts: list[dict[str, np.ndarray]]) -> pd.DataFrame:
+    """The usage events of all accounts, in time order (then account and user), with their identifiers."""
+    columns = ("account_number", "user_number", "occurred_ns", "feature_index", "duration_seconds")
+    if not parts:
+        arrays = {name: np.array([], dtype=np.int64) for name in columns}
+    else:
+        arrays = {name: np.concatenate([part[name] for part in parts]) for name in columns}
+    order = np.lexsort((arrays["user_number"], arrays["account_number"], arrays["occurred_ns"]))
+    arrays = {name: values[order] for name, values in arrays.items()}
+
+    def padded(numbers: np.ndarray, width: int) -> pa.Array:
+        return pc.utf8_lpad(pc.cast(pa.array(numbers, type=pa.int64()), pa.string()), width=width, padding="0")
+
+    account_ids = pc.binary_join_element_wise("ACC-", padded(arrays["account_number"], 5), "")
+    table = pa.table(
+        {
+            "event_id": pc.binary_join_element_wise("EV-", padded(np.arange(1, order.size + 1), 9), ""),
+            "account_id": account_ids,
+            "user_id": pc.binary_join_element_wise(account_ids, padded(arrays["user_number"], 3), "-U"),
+            "occurred_at": pa.array(arrays["occurred_ns"] // 1000, type=pa.timestamp("us", tz="UTC")),
+            "feature": pc.take(pa.array(FEATURES), pa.array(arrays["feature_index"], type=pa.int32())),
+            "duration_seconds": pa.array(arrays["duration_seconds"], type=pa.int64()),
+        }
+    )
+    return table.to_pandas()
+
+
+def simulate(accounts: int, days: int, seed: int, end_date: dt.date, usage_scale: float = 1.0) -> SimulationResult:
+    """Simulates `accounts` accounts over the `days` days that end on `end_date`. `usage_scale` multiplies
+    the events an active user records per day beyond the first (1: the committed sample's rate)."""
     if accounts < 1 or days < 30:
         raise ValueError("need at least 1 account and 30 days")
     rng = np.random.default_rng(seed)
     start = end_date - dt.timedelta(days=days - 1)
     # One row list per source of the contract, so a source added there cannot be forgotten here.
     rows: dict[str, list] = {name: [] for name in load_contracts()}
-    simulator = _AccountSimulator(rng, start, days, rows)
+    simulator = _AccountSimulator(rng, start, days, rows, usage_scale)
     shares = np.array([s.share for s in SEGMENTS])
     used_names: set[str] = set()
     for number in range(1, accounts + 1):
@@ -568,14 +601,7 @@ def simulate(accounts: int, days: int, seed: int, end_date: dt.date) -> Simulati
         simulator.run(number, profile, used_names)
 
     frames = {name: pd.DataFrame(rows[name]) for name in rows if name != "usage_events"}
-    usage = (
-        pd.concat(rows["usage_events"], ignore_index=True)
-        if rows["usage_events"]
-        else pd.DataFrame(columns=["account_id", "user_id", "occurred_at", "feature", "duration_seconds"])
-    )
-    usage = usage.sort_values(["occurred_at", "account_id", "user_id"], kind="stable").reset_index(drop=True)
-    usage.insert(0, "event_id", [f"EV-{i:09d}" for i in range(1, len(usage) + 1)])
-    frames["usage_events"] = usage
+    frames["usage_events"] = _usage_frame(rows["usage_events"])
     for name, key_prefix, key in (
         ("support_tickets", "TCK", "ticket_id"),
         ("invoices", "INV", "invoice_id"),

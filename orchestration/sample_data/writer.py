@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from orchestration.sample_data.simulation import SimulationResult
@@ -34,8 +35,29 @@ def _iso_csv(frame: pd.DataFrame, path: Path) -> None:
     out.to_csv(path, index=False)
 
 
-def write_landing(result: SimulationResult, landing_dir: Path) -> dict[str, list[Path]]:
-    """Replaces `landing_dir` with one export per source; returns the files written per source."""
+def write_usage_parts(usage: pd.DataFrame, usage_dir: Path, parts: str = "monthly") -> list[Path]:
+    """Writes usage events (in time order) as one Parquet file per month or per day, as product analytics
+    exports arrive; returns the files written."""
+    usage_dir.mkdir(parents=True, exist_ok=True)
+    key = "%Y-%m" if parts == "monthly" else "%Y-%m-%d"
+    days = usage["occurred_at"].dt.tz_convert(None).to_numpy().astype("datetime64[D]")
+    period = days.astype("datetime64[M]") if parts == "monthly" else days
+    # The events are in time order, so each part is one slice.
+    boundaries = np.flatnonzero(period[1:] != period[:-1]) + 1
+    written = []
+    for start, end in zip(np.r_[0, boundaries], np.r_[boundaries, len(usage)], strict=True):
+        if start == end:
+            continue
+        part = usage.iloc[start:end]
+        path = usage_dir / f"usage_events_{part['occurred_at'].iloc[0].strftime(key)}.parquet"
+        part.to_parquet(path, index=False, compression="zstd")
+        written.append(path)
+    return written
+
+
+def write_landing(result: SimulationResult, landing_dir: Path, usage_parts: str = "monthly") -> dict[str, list[Path]]:
+    """Replaces `landing_dir` with one export per source; returns the files written per source. Usage events
+    come as monthly or daily Parquet parts (`usage_parts`)."""
     if landing_dir.exists():
         shutil.rmtree(landing_dir)
     landing_dir.mkdir(parents=True)
@@ -45,16 +67,7 @@ def write_landing(result: SimulationResult, landing_dir: Path) -> dict[str, list
     written["accounts"] = [landing_dir / "accounts.csv"]
     _german_csv(frames["accounts"], written["accounts"][0])
 
-    # Product analytics exports arrive as monthly Parquet parts.
-    usage_dir = landing_dir / "usage_events"
-    usage_dir.mkdir()
-    usage = frames["usage_events"]
-    written["usage_events"] = []
-    months = usage["occurred_at"].dt.strftime("%Y-%m")
-    for month, part in usage.groupby(months, sort=True):
-        path = usage_dir / f"usage_events_{month}.parquet"
-        part.to_parquet(path, index=False, compression="zstd")
-        written["usage_events"].append(path)
+    written["usage_events"] = write_usage_parts(frames["usage_events"], landing_dir / "usage_events", usage_parts)
 
     # Billing exports arrive per year, in a folder.
     invoice_dir = landing_dir / "invoices"

@@ -1,0 +1,169 @@
+"""`make bench`: how long a refresh takes and how much memory it needs, at a size you choose.
+
+python -m orchestration.bench [--accounts 10000] [--days 365] [--usage-scale 4] [--usage-parts daily]
+
+In one run, on this machine, with the project's own simulator:
+1. a full refresh through Dagster, exactly as `make run` does it (a fresh warehouse);
+2. a one-day refresh after one more day of every source landed (a new usage part, updated snapshots);
+3. the same full refresh without Dagster (loader, dbt build, checks, publication called in a row);
+4. the floor: one hand-written DuckDB query from the landing files to the same daily scores, checked to
+   agree with the project's scores on a sample of account-days;
+and the ratios between them. Wall time, and peak resident memory of each whole process tree (dbt runs as a
+child process). The figures go to docs/benchmarks.md with the machine, the date and the command. Timings
+are one run each on a shared machine: compare ratios from the same run, not absolute seconds across runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import duckdb
+
+from orchestration.bench.measure import Measurement, run_measured
+from orchestration.bench.report import BenchResult, write_report
+from orchestration.sample_data import simulate, write_landing
+from orchestration.sample_data.exports import export_as_of
+from orchestration.settings import REPO_ROOT
+
+END_DATE = dt.date(2026, 10, 31)
+REPORT = REPO_ROOT / "docs" / "benchmarks.md"
+
+
+def _land(result, landing: Path, usage_parts: str) -> None:
+    """Writes the exports into `landing`, touching only files whose content changed, as a daily delivery
+    would: unchanged parts keep their modification time."""
+    fresh = Path(tempfile.mkdtemp(prefix="landing-", dir=landing.parent))
+    write_landing(result, fresh, usage_parts)
+    for path in fresh.rglob("*"):
+        if path.is_dir():
+            continue
+        target = landing / path.relative_to(fresh)
+        if not target.exists() or target.read_bytes() != path.read_bytes():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(path, target)
+    shutil.rmtree(fresh)
+
+
+def _environment(work: Path, landing: Path, name: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HEALTHSCORE_", "DAGSTER_"))}
+    root = work / name
+    env.update(
+        HEALTHSCORE_LANDING_DIR=str(landing),
+        HEALTHSCORE_WAREHOUSE=str(root / "healthscore.duckdb"),
+        HEALTHSCORE_SERVING=str(root / "serving" / "healthscore.duckdb"),
+        DAGSTER_HOME=str(root / "dagster"),
+        PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""),
+    )
+    (root / "dagster").mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO_ROOT / "orchestration" / "dagster.yaml", root / "dagster" / "dagster.yaml")
+    return env
+
+
+def _require(measurement: Measurement) -> Measurement:
+    if measurement.returncode != 0:
+        tail = measurement.log.read_text()[-3000:]
+        raise SystemExit(f"{measurement.label} failed (exit {measurement.returncode}); log {measurement.log}:\n{tail}")
+    return measurement
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--accounts", type=int, default=10_000, help="accounts to simulate (default 10000)")
+    parser.add_argument("--days", type=int, default=365, help="days of history before the new day (default 365)")
+    parser.add_argument(
+        "--usage-scale", type=float, default=4.0, help="events per active user and day, x (default 4: ~50 M a year)"
+    )
+    parser.add_argument("--usage-parts", choices=("daily", "monthly"), default="daily", help="usage files (daily)")
+    parser.add_argument("--seed", type=int, default=7, help="simulation seed (default 7)")
+    parser.add_argument("--work-dir", type=Path, default=REPO_ROOT / "data" / "bench", help="scratch directory")
+    parser.add_argument("--report", type=Path, default=REPORT, help=f"report to write (default {REPORT})")
+    parser.add_argument("--floor-sample", type=int, default=5000, help="account-days compared with the floor")
+    args = parser.parse_args(argv)
+
+    work = args.work_dir.resolve() / f"{args.accounts}x{args.days}"
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True)
+    python = sys.executable
+    print(f"Simulating {args.accounts:,} accounts x {args.days + 1} days into {work} ...", flush=True)
+    simulated = simulate(args.accounts, args.days + 1, args.seed, END_DATE + dt.timedelta(days=1), args.usage_scale)
+    landing = work / "landing"
+    landing.mkdir()
+    _land(export_as_of(simulated, END_DATE), landing, args.usage_parts)
+    events = int((simulated.frames["usage_events"]["occurred_at"] < f"{END_DATE + dt.timedelta(days=1)}").sum())
+    next_day = export_as_of(simulated, END_DATE + dt.timedelta(days=1))
+    del simulated
+
+    dagster_env = _environment(work, landing, "dagster")
+    print("Full refresh through Dagster (as make run) ...", flush=True)
+    full = _require(run_measured("full", [python, "-m", "orchestration.cli", "run"], dagster_env, work / "full.log"))
+    with duckdb.connect(dagster_env["HEALTHSCORE_SERVING"], read_only=True) as con:
+        account_days = con.execute("select count(*) from marts.account_health_history").fetchone()[0]
+
+    print("Same full refresh without Dagster ...", flush=True)
+    plain_env = _environment(work, landing, "plain")
+    plain = _require(run_measured("plain", [python, "-m", "orchestration.bench.plain"], plain_env, work / "plain.log"))
+
+    print("Floor: one hand-written DuckDB query ...", flush=True)
+    floor_db = work / "floor.duckdb"
+    floor_command = [
+        python,
+        "-c",
+        "import datetime, pathlib, sys; from orchestration.bench.floor import run_floor; "
+        "run_floor(pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2]), datetime.date.fromisoformat(sys.argv[3]), "
+        "pathlib.Path(sys.argv[4]))",
+        str(landing),
+        str(REPO_ROOT / "seeds"),
+        str(END_DATE),
+        str(floor_db),
+    ]
+    floor = _require(run_measured("floor", floor_command, plain_env, work / "floor.log", cwd=REPO_ROOT))
+    from orchestration.bench.floor import compare_with_project
+
+    agreement = compare_with_project(floor_db, Path(dagster_env["HEALTHSCORE_WAREHOUSE"]), args.floor_sample)
+
+    print("One new day of every source, then a refresh through Dagster ...", flush=True)
+    _land(next_day, landing, args.usage_parts)
+    one_day = _require(
+        run_measured("one_day", [python, "-m", "orchestration.cli", "run"], dagster_env, work / "day.log")
+    )
+
+    result = BenchResult(
+        accounts=args.accounts,
+        days=args.days,
+        usage_scale=args.usage_scale,
+        usage_parts=args.usage_parts,
+        events=events,
+        account_days=account_days,
+        full=full,
+        one_day=one_day,
+        plain=plain,
+        floor=floor,
+        floor_agreement=agreement,
+        command=" ".join(["python -m orchestration.bench", *(argv if argv is not None else sys.argv[1:])]),
+        machine=_machine(),
+        date=dt.date.today(),
+    )
+    print(write_report(result, args.report))
+    (work / "result.json").write_text(json.dumps(result.as_dict(), indent=2, default=str))
+    return 0
+
+
+def _machine() -> str:
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return (
+        f"{os.cpu_count()} cores, {memory:.0f} GiB, {platform.machine()}, Python {platform.python_version()}, "
+        f"DuckDB {duckdb.__version__}"
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,77 @@
+"""The refresh without Dagster, for the benchmark's measure of orchestration overhead: the same loader, the
+same `dbt build`, the same Python checks and the same publication, called one after another.
+
+python -m orchestration.bench.plain    (paths from the same environment variables as `make run`)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+
+import duckdb
+
+from orchestration.defs.dbt.project import dbt_project
+from orchestration.defs.ingestion.contract import load_contracts
+from orchestration.defs.ingestion.freshness import load_expectations, source_freshness
+from orchestration.defs.ingestion.landing import find_landing_files
+from orchestration.defs.ingestion.load_rules import load_rules
+from orchestration.defs.ingestion.raw_store import ACCOUNT_SOURCE, RawStore
+from orchestration.defs.resources import WarehouseResource
+from orchestration.defs.scores.checks import BENCHMARKS, CONFIGURATION, SCORE_INVARIANTS
+from orchestration.defs.serving.publish import publish
+from orchestration.settings import load_settings
+
+
+def main() -> int:
+    settings = load_settings()
+    warehouse = WarehouseResource(
+        path=str(settings.warehouse_path),
+        raw_dir=str(settings.raw_dir),
+        memory_limit=settings.memory_limit,
+        spill_dir=str(settings.spill_dir),
+    )
+    contracts = load_contracts()
+    rules = load_rules()
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    with warehouse.connect() as con:
+        store = RawStore(con, settings.raw_dir)
+        for contract in sorted(contracts.values(), key=lambda c: c.name != ACCOUNT_SOURCE):
+            files = find_landing_files(settings.landing_dir, contract.name)
+            result = store.load(contract, files, settings.landing_dir, rules, now)
+            if result.errors or result.rejected_share > rules.max_rejected_share(contract.name):
+                print(f"{contract.name} not loaded: {result.errors or result.rejected_share}", file=sys.stderr)
+                return 1
+            store.commit(contract, result, now)
+    build = subprocess.run(
+        [
+            "dbt",
+            "build",
+            "--project-dir",
+            str(dbt_project.project_dir),
+            "--profiles-dir",
+            str(dbt_project.profiles_dir),
+        ],
+        check=False,
+    )
+    if build.returncode != 0:
+        return build.returncode
+    failed = []
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        for checks in (SCORE_INVARIANTS, CONFIGURATION, BENCHMARKS):
+            for name, (_, function) in checks.items():
+                if not function(con).passed and checks is not BENCHMARKS:
+                    failed.append(name)
+        for expectation in load_expectations().values():
+            source_freshness(con, expectation, dt.date.today())
+    if failed:
+        print(f"blocking checks failed: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    rows = publish(settings.warehouse_path, settings.serving_path, "plain")
+    print(f"published {rows['account_health_history']:,} account-days")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
