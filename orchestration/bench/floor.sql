@@ -1,0 +1,1610 @@
+-- The benchmark floor (issue 7): the daily health scores of marts.account_health_history computed by ONE
+-- hand-written DuckDB query, straight from the landing files and the scoring seeds.
+--
+-- This is a deliberate second, hand-optimised expression of the rules in dbt_project/, kept only for the
+-- benchmark: `make bench` reports the project's full refresh as a multiple of the time this query needs.
+-- The dbt models are the definition. orchestration/bench/floor.py checks this query against
+-- marts.account_health_history on account-days; where the two disagree, this file is wrong.
+-- Nothing here is DuckDB-portable on purpose (QUALIFY, lambdas, PIVOT, read_parquet), unlike the models.
+--
+-- Named parameters, filled by floor.py:
+--   $accounts_files, $usage_event_files, $support_ticket_files, $invoice_files, $survey_response_files,
+--   $milestone_files, $churn_event_files, $csm_rating_files   lists of landing files, in name order
+--   $seeds_dir                                                 directory of the scoring seeds (seeds/)
+--   $as_of                                                     last day to score; null: the latest usage day
+-- The connection must run in UTC (floor.py sets it): timestamps become days the way the ingestion does it.
+--
+-- Why it is fast where the models are slow. The models join every account-day to every row in its
+-- window (count distinct over a range join). Here every window measure is a running sum over one sorted
+-- pass per account:
+--   * counts and sums over a window of W days: +x on the day a row starts to count and -x W days later;
+--   * distinct users (and features) in the window: each user's activity days are merged into covered
+--     intervals [first day, last day + W) (gaps and islands), so a user adds +1 / -1 once per interval;
+--   * the window before (the trend) is the same interval changes shifted by W days;
+--   * values that are not sums (median resolution time, oldest unpaid invoice, latest NPS answer, the
+--     valid CSM rating) change only on a few days: they are computed on those days and carried forward.
+-- All changes of one account and day are added up, then one window over (account, day) turns them into
+-- the value of every day. Measures stay in wide rows (one column per measure), not one row per measure.
+--
+-- What it assumes, beyond the rules: the accounts export is one snapshot (on a fresh full build every day
+-- uses the same account version), it is a German Excel CSV (semicolons, decimal commas, dd.mm.yyyy), the
+-- usage events are Parquet and the other sources ISO CSVs (the simulator's layout). Each measure has the
+-- component and normalisation listed in `implemented_measures`; a seed asking for another stops the
+-- query with an error instead of a silently different score. Windows, ramps, bands, reference period,
+-- weights, coverage, caps, bands and settings are all read from the seeds.
+with
+
+-- Configuration ----------------------------------------------------------------------------------------
+
+setting_rows as (
+    select setting, nullif(trim(value), '') as value
+    from read_csv($seeds_dir || '/scoring_settings.csv', header = true, all_varchar = true)
+),
+
+settings as (
+    select
+        max(case when setting = 'history_start_date' then cast(value as date) end) as configured_history_start_date,
+        max(case when setting = 'reference_start_date' then cast(value as date) end) as reference_start_date,
+        max(case when setting = 'reference_end_date' then cast(value as date) end) as reference_end_date,
+        max(case when setting = 'onboarding_days' then cast(value as integer) end) as onboarding_days,
+        max(case when setting = 'renewal_window_days' then cast(value as integer) end) as renewal_window_days
+    from setting_rows
+),
+
+-- Typed as the seeds' column_types in seeds/_scorecard__seeds.yml, so the arithmetic matches the models.
+measure_settings as (
+    select
+        measure,
+        component,
+        normalisation,
+        direction,
+        cast(window_days as integer) as window_days,
+        cast(nullif(trim(floor_value), '') as double) as floor_value,
+        cast(nullif(trim(target_value), '') as double) as target_value
+    from read_csv($seeds_dir || '/measures.csv', header = true, all_varchar = true)
+),
+
+-- The measures this query computes, with the component and normalisation it scores them with. The
+-- models read both from seeds/measures.csv; here they are written into the SQL below, so a seed that
+-- differs must stop the query rather than produce other scores.
+implemented_measures (measure, component, normalisation) as (
+    values
+        ('active_user_ratio', 'usage', 'linear'),
+        ('active_days', 'usage', 'linear'),
+        ('feature_breadth', 'usage', 'linear'),
+        ('events_per_seat', 'usage', 'percentile'),
+        ('active_users_trend', 'usage', 'linear'),
+        ('tickets_per_seat', 'support', 'bands'),
+        ('urgent_ticket_share', 'support', 'linear'),
+        ('median_resolution_hours', 'support', 'linear'),
+        ('ticket_csat', 'support', 'linear'),
+        ('on_time_payment_share', 'payment', 'linear'),
+        ('max_days_overdue', 'payment', 'bands'),
+        ('outstanding_amount_ratio', 'payment', 'linear'),
+        ('nps', 'feedback', 'bands'),
+        ('latest_nps_score', 'feedback', 'linear'),
+        ('detractor_share', 'feedback', 'linear'),
+        ('survey_csat', 'feedback', 'linear'),
+        ('csm_sentiment', 'feedback', 'linear'),
+        ('milestones_achieved_share', 'milestones', 'linear'),
+        ('milestone_delay_days', 'milestones', 'linear'),
+        ('days_to_first_value', 'milestones', 'linear')
+),
+
+unsupported_measure_settings as (
+    select count(error(
+        'floor.sql scores measure ' || coalesce(implemented.measure, configured.measure) || ' as '
+        || coalesce(implemented.component || ' / ' || implemented.normalisation, 'nothing')
+        || ', but seeds/measures.csv says '
+        || coalesce(configured.component || ' / ' || configured.normalisation, 'nothing')
+        || '; adapt orchestration/bench/floor.sql to the new configuration'
+    )) as problems
+    from measure_settings as configured
+    full outer join implemented_measures as implemented
+        on configured.measure = implemented.measure
+    where configured.component is distinct from implemented.component
+       or configured.normalisation is distinct from implemented.normalisation
+),
+
+-- One row holding every measure's window, ramp and direction as <measure>_<setting> columns.
+measure_config as (
+    pivot (select measure, window_days, floor_value, target_value, direction from measure_settings)
+    on measure in (
+        'active_user_ratio', 'active_days', 'feature_breadth', 'events_per_seat', 'active_users_trend',
+        'tickets_per_seat', 'urgent_ticket_share', 'median_resolution_hours', 'ticket_csat',
+        'on_time_payment_share', 'max_days_overdue', 'outstanding_amount_ratio',
+        'nps', 'latest_nps_score', 'detractor_share', 'survey_csat', 'csm_sentiment',
+        'milestones_achieved_share', 'milestone_delay_days', 'days_to_first_value'
+    )
+    using
+        any_value(window_days) as window_days,
+        any_value(floor_value) as floor_value,
+        any_value(target_value) as target_value,
+        any_value(direction) as direction
+),
+
+measure_band_rows as (
+    select
+        measure,
+        cast(nullif(trim(lower_bound), '') as double) as lower_bound,
+        cast(nullif(trim(upper_bound), '') as double) as upper_bound,
+        cast(points as decimal(10, 6)) as points
+    from read_csv($seeds_dir || '/measure_bands.csv', header = true, all_varchar = true)
+),
+
+band_config as (
+    select
+        list({'lower_bound': lower_bound, 'upper_bound': upper_bound, 'points': points})
+            filter (where measure = 'tickets_per_seat') as tickets_per_seat_bands,
+        list({'lower_bound': lower_bound, 'upper_bound': upper_bound, 'points': points})
+            filter (where measure = 'max_days_overdue') as max_days_overdue_bands,
+        list({'lower_bound': lower_bound, 'upper_bound': upper_bound, 'points': points})
+            filter (where measure = 'nps') as nps_bands
+    from measure_band_rows
+),
+
+-- Caps, strictest first (lowest max_score, then name), as the models pick them; health bands likewise.
+score_config as (
+    select
+        (
+            select list(
+                {
+                    'cap': cap,
+                    'measure': measure,
+                    'comparison': comparison,
+                    'threshold': cast(threshold as double),
+                    'max_score': cast(max_score as decimal(10, 6))
+                }
+                order by cast(max_score as decimal(10, 6)), cap
+            )
+            from read_csv($seeds_dir || '/score_caps.csv', header = true, all_varchar = true)
+        ) as caps,
+        (
+            select list(
+                {
+                    'band': band,
+                    'min_score': cast(min_score as decimal(10, 6)),
+                    'max_score': cast(max_score as decimal(10, 6))
+                }
+                order by cast(min_score as decimal(10, 6))
+            )
+            from read_csv($seeds_dir || '/health_bands.csv', header = true, all_varchar = true)
+        ) as health_bands
+),
+
+scorecard_assignments as (
+    select segment, lifecycle_stage, scorecard
+    from read_csv($seeds_dir || '/scorecard_assignments.csv', header = true, all_varchar = true)
+),
+
+-- A measure's weight in a scorecard is its component's weight times its weight inside the component.
+-- The seed tests make every scorecard weigh every measure and component (0 allowed).
+scorecard_measure_weights as (
+    select
+        weights.scorecard,
+        weights.measure,
+        cast(weights.weight as decimal(9, 6)) as measure_weight,
+        cast(components.weight as decimal(9, 6)) * cast(weights.weight as decimal(9, 6)) as scorecard_weight
+    from read_csv($seeds_dir || '/scorecard_measure_weights.csv', header = true, all_varchar = true) as weights
+    inner join measure_settings
+        on weights.measure = measure_settings.measure
+    inner join read_csv($seeds_dir || '/scorecard_components.csv', header = true, all_varchar = true) as components
+        on weights.scorecard = components.scorecard
+        and measure_settings.component = components.component
+),
+
+-- One row per scorecard: <measure>_measure_weight and <measure>_scorecard_weight columns, min coverage.
+scorecard_config as (
+    select
+        scorecards.scorecard,
+        cast(scorecards.min_coverage as decimal(9, 6)) as min_coverage,
+        weights.* exclude (scorecard)
+    from read_csv($seeds_dir || '/scorecards.csv', header = true, all_varchar = true) as scorecards
+    left join (
+        pivot (select scorecard, measure, measure_weight, scorecard_weight from scorecard_measure_weights)
+        on measure in (
+            'active_user_ratio', 'active_days', 'feature_breadth', 'events_per_seat', 'active_users_trend',
+            'tickets_per_seat', 'urgent_ticket_share', 'median_resolution_hours', 'ticket_csat',
+            'on_time_payment_share', 'max_days_overdue', 'outstanding_amount_ratio',
+            'nps', 'latest_nps_score', 'detractor_share', 'survey_csat', 'csm_sentiment',
+            'milestones_achieved_share', 'milestone_delay_days', 'days_to_first_value'
+        )
+        using any_value(measure_weight) as measure_weight, any_value(scorecard_weight) as scorecard_weight
+        group by scorecard
+    ) as weights
+        on scorecards.scorecard = weights.scorecard
+),
+
+-- Landing files, read as the ingestion and staging read them ------------------------------------------
+
+-- The CRM export from German Excel: semicolons, decimal commas (12.345,50), dd.mm.yyyy dates.
+accounts_landed as (
+    select *, row_number() over () as source_row
+    from read_csv($accounts_files, header = true, all_varchar = true, delim = ';', filename = true)
+),
+
+accounts as (
+    select
+        account_id,
+        segment,
+        cast(cast(replace(replace(trim(seats), '.', ''), ',', '.') as decimal(38, 6)) as integer) as licensed_seats,
+        cast(replace(replace(trim(arr), '.', ''), ',', '.') as decimal(18, 2)) as arr_amount,
+        coalesce(
+            try_cast(trim(contract_start_date) as date),
+            cast(try_strptime(trim(contract_start_date), '%d.%m.%Y') as date)
+        ) as contract_start_date
+    from accounts_landed
+    -- Exports overlap: the row from the file sorting last, then the last line, wins (as in staging).
+    qualify row_number() over (partition by account_id order by filename desc, source_row desc) = 1
+),
+
+cancellations as (
+    select
+        account_id,
+        min(coalesce(try_cast(trim(churned_at) as date), cast(try_strptime(trim(churned_at), '%d.%m.%Y') as date)))
+            as churned_date
+    from read_csv($churn_event_files, header = true, all_varchar = true)
+    -- Duplicates of a churn event share its key (account, day, type), so they cannot move the minimum.
+    where churn_type = 'cancellation'
+    group by account_id
+),
+
+usage_files as not materialized (
+    select event_id, account_id, user_id, feature, occurred_at, filename, file_row_number
+    from read_parquet($usage_event_files, filename = true, file_row_number = true)
+),
+
+-- Where an event id was landed twice the row from the file sorting last wins, as in staging. Finding the
+-- repeated ids first keeps the usual case (none) an anti-join instead of a window over every event.
+repeated_event_ids as materialized (
+    select event_id from usage_files group by event_id having count(*) > 1
+),
+
+usage_events as not materialized (
+    select account_id, user_id, feature, cast(cast(occurred_at as timestamp) as date) as activity_date
+    from usage_files
+    anti join repeated_event_ids
+        on usage_files.event_id = repeated_event_ids.event_id
+    union all
+    select account_id, user_id, feature, activity_date
+    from (
+        select
+            usage_files.account_id,
+            usage_files.user_id,
+            usage_files.feature,
+            cast(cast(usage_files.occurred_at as timestamp) as date) as activity_date
+        from usage_files
+        semi join repeated_event_ids
+            on usage_files.event_id = repeated_event_ids.event_id
+        qualify row_number() over (
+            partition by usage_files.event_id order by usage_files.filename desc, usage_files.file_row_number desc
+        ) = 1
+    )
+),
+
+-- All accounts' users and days, also of accounts missing from the CRM export: they set the as-of day.
+user_days as materialized (
+    select account_id, user_id, activity_date, count(*) as event_count
+    from usage_events
+    group by account_id, user_id, activity_date
+),
+
+tickets as materialized (
+    select
+        account_id,
+        priority in ('high', 'urgent') as is_high_priority,
+        cast(nullif(trim(csat_rating), '') as integer) as csat_rating,
+        cast(try_cast(nullif(trim(opened_at), '') as timestamptz) as timestamp) as opened_at,
+        cast(try_cast(nullif(trim(resolved_at), '') as timestamptz) as timestamp) as resolved_at
+    from (
+        select *, row_number() over () as source_row
+        from read_csv($support_ticket_files, header = true, all_varchar = true, filename = true)
+    )
+    qualify row_number() over (partition by ticket_id order by filename desc, source_row desc) = 1
+),
+
+invoices as (
+    select
+        account_id,
+        cast(replace(trim(amount), ',', '') as decimal(18, 2)) as invoice_amount,
+        cast(nullif(trim(due_date), '') as date) as due_date,
+        cast(nullif(trim(paid_date), '') as date) as paid_date
+    from (
+        select *, row_number() over () as source_row
+        from read_csv($invoice_files, header = true, all_varchar = true, filename = true)
+    )
+    where status <> 'void'
+    qualify row_number() over (partition by invoice_id order by filename desc, source_row desc) = 1
+),
+
+survey_responses as (
+    select
+        account_id,
+        response_id,
+        survey_type,
+        cast(score as integer) as response_score,
+        cast(try_cast(trim(responded_at) as timestamptz) as timestamp) as responded_at
+    from (
+        select *, row_number() over () as source_row
+        from read_csv($survey_response_files, header = true, all_varchar = true, filename = true)
+    )
+    qualify row_number() over (partition by response_id order by filename desc, source_row desc) = 1
+),
+
+milestones as (
+    select
+        account_id,
+        milestone as milestone_name,
+        cast(nullif(trim(target_date), '') as date) as target_date,
+        cast(nullif(trim(achieved_date), '') as date) as achieved_date
+    from (
+        select *, row_number() over () as source_row
+        from read_csv($milestone_files, header = true, all_varchar = true, filename = true)
+    )
+    qualify row_number() over (partition by account_id, milestone order by filename desc, source_row desc) = 1
+),
+
+csm_ratings as (
+    select
+        account_id,
+        cast(rating as integer) as csm_rating,
+        cast(nullif(trim(rated_on), '') as date) as rated_date,
+        cast(nullif(trim(expires_on), '') as date) as expires_date
+    from (
+        select *, row_number() over () as source_row
+        from read_csv($csm_rating_files, header = true, all_varchar = true, filename = true)
+    )
+    qualify row_number() over (partition by account_id, rated_on order by filename desc, source_row desc) = 1
+),
+
+-- Days to score -----------------------------------------------------------------------------------------
+
+-- The as-of day is the latest usage day and the history starts on the first one, unless set otherwise.
+-- The calendar also covers the frozen reference period that percentile measures are ranked against.
+bounds as (
+    select
+        as_of_date,
+        history_start_date,
+        case
+            when settings.reference_start_date < history_start_date then settings.reference_start_date
+            else history_start_date
+        end as calendar_start_date,
+        settings.reference_start_date,
+        settings.reference_end_date,
+        settings.onboarding_days,
+        settings.renewal_window_days,
+        (select min(opened_at)::date from tickets) as first_ticket_date
+    from settings
+    cross join (select min(activity_date) as first_usage_date, max(activity_date) as last_usage_date from user_days)
+    cross join lateral (
+        select coalesce(cast($as_of as date), last_usage_date, current_date) as as_of_date
+    )
+    cross join lateral (
+        select coalesce(settings.configured_history_start_date, first_usage_date, as_of_date) as history_start_date
+    )
+),
+
+-- Each account is scored from its contract start (not before the calendar) to the as-of day, or to the
+-- day before its cancellation took effect. account_key is a small integer for cheap sorting.
+account_spans as materialized (
+    select
+        row_number() over (order by accounts.account_id) as account_key,
+        accounts.*,
+        greatest(accounts.contract_start_date, bounds.calendar_start_date) as first_day,
+        case
+            when cancellations.churned_date is null then bounds.as_of_date
+            else least(bounds.as_of_date, cancellations.churned_date - 1)
+        end as last_day
+    from accounts
+    cross join bounds
+    left join cancellations
+        on accounts.account_id = cancellations.account_id
+),
+
+scored_days as (
+    select account_key, day, true as is_scored_day
+    from (
+        select account_key, cast(unnest(generate_series(first_day, last_day, interval 1 day)) as date) as day
+        from account_spans
+        where first_day <= last_day
+    )
+    cross join bounds
+    where day >= bounds.history_start_date
+       or day between bounds.reference_start_date and bounds.reference_end_date
+),
+
+-- Usage: distinct users and features as merged intervals, active days and events as running sums --------
+
+account_user_days as materialized (
+    select account_spans.account_key, user_days.user_id, user_days.activity_date, user_days.event_count
+    from user_days
+    inner join account_spans
+        on user_days.account_id = account_spans.account_id
+),
+
+first_activity as (
+    select account_key, min(activity_date) as first_activity_date
+    from account_user_days
+    group by account_key
+),
+
+-- A user active on day d counts in the windows ending on d .. d + W - 1. Activity days at most W apart
+-- merge into one covered interval: +1 where an interval starts, -1 W days after its last activity day.
+user_presence_windows as (
+    select distinct window_days
+    from measure_settings
+    where measure in ('active_user_ratio', 'active_users_trend')
+),
+
+user_presence_changes as (
+    select account_key, window_days, change.day, sum(change.delta) as delta
+    from (
+        select
+            account_key,
+            window_days,
+            unnest([
+                case
+                    when previous_activity_date is null or activity_date - previous_activity_date > window_days
+                        then {'day': activity_date, 'delta': 1}
+                end,
+                case
+                    when next_activity_date is null or next_activity_date - activity_date > window_days
+                        then {'day': activity_date + window_days, 'delta': -1}
+                end
+            ]) as change
+        from (
+            select
+                account_user_days.account_key,
+                user_presence_windows.window_days,
+                account_user_days.activity_date,
+                lag(account_user_days.activity_date) over user_history as previous_activity_date,
+                lead(account_user_days.activity_date) over user_history as next_activity_date
+            from account_user_days
+            cross join user_presence_windows
+            window user_history as (
+                partition by user_presence_windows.window_days, account_user_days.account_key, account_user_days.user_id
+                order by account_user_days.activity_date
+            )
+        )
+    )
+    where change is not null
+    group by account_key, window_days, change.day
+),
+
+-- Active users of the ratio window; of the trend window; and of the trend's previous window, which is
+-- the trend window W days earlier: the same changes, W days later.
+user_presence_deltas as (
+    select
+        account_key,
+        change.day,
+        change.ratio_active_users,
+        change.trend_active_users,
+        change.trend_previous_active_users
+    from (
+        select
+            account_key,
+            unnest([
+                {
+                    'day': day,
+                    'ratio_active_users': case when window_days = active_user_ratio_window_days then delta end,
+                    'trend_active_users': case when window_days = active_users_trend_window_days then delta end,
+                    'trend_previous_active_users': null
+                },
+                case when window_days = active_users_trend_window_days then {
+                    'day': day + window_days,
+                    'ratio_active_users': null,
+                    'trend_active_users': null,
+                    'trend_previous_active_users': delta
+                } end
+            ]) as change
+        from user_presence_changes
+        cross join measure_config
+    )
+    where change is not null
+),
+
+account_activity_deltas as (
+    select account_key, change.*
+    from (
+        select
+            account_key,
+            unnest([
+                {'day': activity_date, 'active_days': 1, 'window_events': event_count},
+                {'day': activity_date + active_days_window_days, 'active_days': -1, 'window_events': 0},
+                {'day': activity_date + events_per_seat_window_days, 'active_days': 0, 'window_events': -event_count}
+            ]) as change
+        from (
+            select account_key, activity_date, sum(event_count) as event_count
+            from account_user_days
+            group by account_key, activity_date
+        )
+        cross join measure_config
+    )
+),
+
+feature_days as (
+    select distinct account_spans.account_key, usage_events.feature, usage_events.activity_date
+    from usage_events
+    inner join account_spans
+        on usage_events.account_id = account_spans.account_id
+),
+
+feature_use_deltas as (
+    select account_key, change.day, change.delta as features_used
+    from (
+        select
+            account_key,
+            unnest([
+                case
+                    when previous_activity_date is null or activity_date - previous_activity_date > window_days
+                        then {'day': activity_date, 'delta': 1}
+                end,
+                case
+                    when next_activity_date is null or next_activity_date - activity_date > window_days
+                        then {'day': activity_date + window_days, 'delta': -1}
+                end
+            ]) as change
+        from (
+            select
+                feature_days.account_key,
+                feature_days.activity_date,
+                measure_config.feature_breadth_window_days as window_days,
+                lag(feature_days.activity_date) over feature_history as previous_activity_date,
+                lead(feature_days.activity_date) over feature_history as next_activity_date
+            from feature_days
+            cross join measure_config
+            window feature_history as (
+                partition by feature_days.account_key, feature_days.feature order by feature_days.activity_date
+            )
+        )
+    )
+    where change is not null
+),
+
+-- Support: tickets opened and rated in the windows; the median resolution time where it changes ---------
+
+account_tickets as (
+    select
+        account_spans.account_key,
+        tickets.is_high_priority,
+        tickets.csat_rating,
+        cast(tickets.opened_at as date) as opened_date,
+        cast(tickets.resolved_at as date) as resolved_date,
+        -- Seconds, as the models count them, then hours.
+        date_diff('second', tickets.opened_at, tickets.resolved_at) / 3600.0 as resolution_hours
+    from tickets
+    inner join account_spans
+        on tickets.account_id = account_spans.account_id
+),
+
+ticket_deltas as (
+    select account_key, change.*
+    from (
+        select
+            account_key,
+            unnest([
+                {
+                    'day': opened_date,
+                    'tickets_opened': 1, 'urgency_tickets_opened': 1, 'urgency_high_priority_tickets': is_high_priority::integer,
+                    'rated_tickets': 0, 'rating_total': 0
+                },
+                {
+                    'day': opened_date + tickets_per_seat_window_days,
+                    'tickets_opened': -1, 'urgency_tickets_opened': 0, 'urgency_high_priority_tickets': 0,
+                    'rated_tickets': 0, 'rating_total': 0
+                },
+                {
+                    'day': opened_date + urgent_ticket_share_window_days,
+                    'tickets_opened': 0, 'urgency_tickets_opened': -1, 'urgency_high_priority_tickets': -is_high_priority::integer,
+                    'rated_tickets': 0, 'rating_total': 0
+                },
+                -- CSAT counts for the tickets resolved in the window.
+                case when resolved_date is not null and csat_rating is not null then {
+                    'day': resolved_date,
+                    'tickets_opened': 0, 'urgency_tickets_opened': 0, 'urgency_high_priority_tickets': 0,
+                    'rated_tickets': 1, 'rating_total': csat_rating
+                } end,
+                case when resolved_date is not null and csat_rating is not null then {
+                    'day': resolved_date + ticket_csat_window_days,
+                    'tickets_opened': 0, 'urgency_tickets_opened': 0, 'urgency_high_priority_tickets': 0,
+                    'rated_tickets': -1, 'rating_total': -csat_rating
+                } end
+            ]) as change
+        from account_tickets
+        cross join measure_config
+    )
+    where change is not null
+),
+
+resolved_tickets as materialized (
+    select account_key, resolved_date, resolution_hours
+    from account_tickets
+    where resolved_date is not null
+),
+
+-- The set of tickets resolved in the window changes only when one is resolved or leaves the window.
+resolution_median_changes as (
+    select
+        change_days.account_key,
+        change_days.day,
+        {'hours': median(resolved_tickets.resolution_hours)} as resolution_median
+    from (
+        select distinct account_key, unnest([resolved_date, resolved_date + median_resolution_hours_window_days]) as day
+        from resolved_tickets
+        cross join measure_config
+    ) as change_days
+    cross join measure_config
+    left join resolved_tickets
+        on change_days.account_key = resolved_tickets.account_key
+        and resolved_tickets.resolved_date <= change_days.day
+        and resolved_tickets.resolved_date > change_days.day - measure_config.median_resolution_hours_window_days
+    group by change_days.account_key, change_days.day
+),
+
+-- Payment: invoices due before the day within the window, judged with what was paid by then -------------
+
+account_invoices as materialized (
+    select account_spans.account_key, invoices.invoice_amount, invoices.due_date, invoices.paid_date
+    from invoices
+    inner join account_spans
+        on invoices.account_id = account_spans.account_id
+),
+
+-- An invoice counts from the day after it falls due until its window has passed. It is unpaid on day D
+-- when it was not paid by D: outstanding from the day after its due date up to the day before payment.
+invoice_deltas as (
+    select account_key, change.*
+    from (
+        select
+            account_key,
+            unnest([
+                {
+                    'day': due_date + 1,
+                    'on_time_invoices_due': 1, 'invoices_paid_on_time': (paid_date <= due_date)::integer,
+                    'overdue_invoices_due': 1, 'outstanding_invoices_due': 1, 'outstanding_amount': 0::decimal(18, 2)
+                },
+                {
+                    'day': due_date + on_time_payment_share_window_days,
+                    'on_time_invoices_due': -1, 'invoices_paid_on_time': -(paid_date <= due_date)::integer,
+                    'overdue_invoices_due': 0, 'outstanding_invoices_due': 0, 'outstanding_amount': 0::decimal(18, 2)
+                },
+                {
+                    'day': due_date + max_days_overdue_window_days,
+                    'on_time_invoices_due': 0, 'invoices_paid_on_time': 0,
+                    'overdue_invoices_due': -1, 'outstanding_invoices_due': 0, 'outstanding_amount': 0::decimal(18, 2)
+                },
+                {
+                    'day': due_date + outstanding_amount_ratio_window_days,
+                    'on_time_invoices_due': 0, 'invoices_paid_on_time': 0,
+                    'overdue_invoices_due': 0, 'outstanding_invoices_due': -1, 'outstanding_amount': 0::decimal(18, 2)
+                },
+                case when outstanding_until > due_date + 1 then {
+                    'day': due_date + 1,
+                    'on_time_invoices_due': 0, 'invoices_paid_on_time': 0,
+                    'overdue_invoices_due': 0, 'outstanding_invoices_due': 0, 'outstanding_amount': invoice_amount
+                } end,
+                case when outstanding_until > due_date + 1 then {
+                    'day': outstanding_until,
+                    'on_time_invoices_due': 0, 'invoices_paid_on_time': 0,
+                    'overdue_invoices_due': 0, 'outstanding_invoices_due': 0, 'outstanding_amount': -invoice_amount
+                } end
+            ]) as change
+        from (
+            select
+                account_invoices.*,
+                measure_config.*,
+                -- First day the invoice no longer counts as outstanding (paid, or out of the window).
+                least(due_date + outstanding_amount_ratio_window_days, coalesce(paid_date, due_date + outstanding_amount_ratio_window_days))
+                    as outstanding_until
+            from account_invoices
+            cross join measure_config
+        )
+    )
+    where change is not null
+),
+
+-- Days overdue of the oldest unpaid invoice: unpaid invoices in the window change only where one starts
+-- or stops counting.
+unpaid_invoice_spans as materialized (
+    select account_key, due_date, due_date + 1 as unpaid_from, unpaid_until
+    from (
+        select
+            account_invoices.account_key,
+            account_invoices.due_date,
+            least(
+                account_invoices.due_date + measure_config.max_days_overdue_window_days,
+                coalesce(account_invoices.paid_date, account_invoices.due_date + measure_config.max_days_overdue_window_days)
+            ) as unpaid_until
+        from account_invoices
+        cross join measure_config
+    )
+    where unpaid_until > due_date + 1
+),
+
+oldest_unpaid_changes as (
+    select
+        change_days.account_key,
+        change_days.day,
+        {'due_date': min(unpaid_invoice_spans.due_date)} as oldest_unpaid
+    from (
+        select distinct account_key, unnest([unpaid_from, unpaid_until]) as day from unpaid_invoice_spans
+    ) as change_days
+    left join unpaid_invoice_spans
+        on change_days.account_key = unpaid_invoice_spans.account_key
+        and unpaid_invoice_spans.unpaid_from <= change_days.day
+        and unpaid_invoice_spans.unpaid_until > change_days.day
+    group by change_days.account_key, change_days.day
+),
+
+-- Feedback: answers in the windows; the latest NPS answer; the CSM rating valid on the day --------------
+
+account_responses as (
+    select account_spans.account_key, survey_responses.* exclude (account_id)
+    from survey_responses
+    inner join account_spans
+        on survey_responses.account_id = account_spans.account_id
+),
+
+response_deltas as (
+    select account_key, change.*
+    from (
+        select
+            account_key,
+            unnest([
+                {
+                    'day': responded_date,
+                    'nps_answers': is_nps::integer, 'nps_promoters': is_promoter::integer, 'nps_detractors': is_detractor::integer,
+                    'detractor_share_answers': is_nps::integer, 'detractor_share_detractors': is_detractor::integer,
+                    'csat_answers': is_csat::integer, 'csat_total': case when is_csat then response_score else 0 end
+                },
+                {
+                    'day': responded_date + nps_window_days,
+                    'nps_answers': -is_nps::integer, 'nps_promoters': -is_promoter::integer, 'nps_detractors': -is_detractor::integer,
+                    'detractor_share_answers': 0, 'detractor_share_detractors': 0,
+                    'csat_answers': 0, 'csat_total': 0
+                },
+                {
+                    'day': responded_date + detractor_share_window_days,
+                    'nps_answers': 0, 'nps_promoters': 0, 'nps_detractors': 0,
+                    'detractor_share_answers': -is_nps::integer, 'detractor_share_detractors': -is_detractor::integer,
+                    'csat_answers': 0, 'csat_total': 0
+                },
+                {
+                    'day': responded_date + survey_csat_window_days,
+                    'nps_answers': 0, 'nps_promoters': 0, 'nps_detractors': 0,
+                    'detractor_share_answers': 0, 'detractor_share_detractors': 0,
+                    'csat_answers': -is_csat::integer, 'csat_total': case when is_csat then -response_score else 0 end
+                }
+            ]) as change
+        from (
+            select
+                account_key,
+                cast(responded_at as date) as responded_date,
+                response_score,
+                survey_type = 'nps' as is_nps,
+                survey_type = 'nps' and response_score >= 9 as is_promoter,
+                survey_type = 'nps' and response_score <= 6 as is_detractor,
+                survey_type = 'csat' as is_csat
+            from account_responses
+        )
+        cross join measure_config
+    )
+),
+
+-- The day's last NPS answer (by time, then response id); carried forward, it is the latest answer so far.
+latest_nps_changes as (
+    select
+        account_key,
+        cast(responded_at as date) as day,
+        arg_max(
+            {'score': response_score, 'responded_date': cast(responded_at as date)},
+            {'responded_at': responded_at, 'response_id': response_id}
+        ) as latest_nps_answer
+    from account_responses
+    where survey_type = 'nps'
+    group by account_key, cast(responded_at as date)
+),
+
+account_csm_ratings as materialized (
+    select account_spans.account_key, csm_ratings.csm_rating, csm_ratings.rated_date, csm_ratings.expires_date
+    from csm_ratings
+    inner join account_spans
+        on csm_ratings.account_id = account_spans.account_id
+),
+
+-- The newest rating that has not expired: it changes only where a rating is given or expires.
+csm_rating_changes as (
+    select
+        change_days.account_key,
+        change_days.day,
+        {'rating': arg_max(account_csm_ratings.csm_rating, account_csm_ratings.rated_date)} as valid_csm_rating
+    from (
+        select distinct account_key, unnest([rated_date, expires_date + 1]) as day from account_csm_ratings
+    ) as change_days
+    left join account_csm_ratings
+        on change_days.account_key = account_csm_ratings.account_key
+        and account_csm_ratings.rated_date <= change_days.day
+        and account_csm_ratings.expires_date >= change_days.day
+    group by change_days.account_key, change_days.day
+),
+
+-- Milestones: due in the window by their target date, achieved by the day ------------------------------
+
+account_milestones as materialized (
+    select account_spans.account_key, milestones.milestone_name, milestones.target_date, milestones.achieved_date
+    from milestones
+    inner join account_spans
+        on milestones.account_id = account_spans.account_id
+),
+
+milestone_deltas as (
+    select account_key, change.*
+    from (
+        select
+            account_key,
+            unnest([
+                {
+                    'day': target_date,
+                    'share_milestones_due': 1, 'delay_milestones_due': 1, 'first_value_milestones_due': 1,
+                    'share_milestones_achieved': 0, 'delay_milestones_achieved': 0, 'delay_total_days': 0
+                },
+                {
+                    'day': target_date + milestones_achieved_share_window_days,
+                    'share_milestones_due': -1, 'delay_milestones_due': 0, 'first_value_milestones_due': 0,
+                    'share_milestones_achieved': 0, 'delay_milestones_achieved': 0, 'delay_total_days': 0
+                },
+                {
+                    'day': target_date + milestone_delay_days_window_days,
+                    'share_milestones_due': 0, 'delay_milestones_due': -1, 'first_value_milestones_due': 0,
+                    'share_milestones_achieved': 0, 'delay_milestones_achieved': 0, 'delay_total_days': 0
+                },
+                {
+                    'day': target_date + days_to_first_value_window_days,
+                    'share_milestones_due': 0, 'delay_milestones_due': 0, 'first_value_milestones_due': -1,
+                    'share_milestones_achieved': 0, 'delay_milestones_achieved': 0, 'delay_total_days': 0
+                },
+                -- Achieved counts once both hold, due (target reached) and achieved, while in the window.
+                case when achieved_date is not null and greatest(target_date, achieved_date) < target_date + milestones_achieved_share_window_days then {
+                    'day': greatest(target_date, achieved_date),
+                    'share_milestones_due': 0, 'delay_milestones_due': 0, 'first_value_milestones_due': 0,
+                    'share_milestones_achieved': 1, 'delay_milestones_achieved': 0, 'delay_total_days': 0
+                } end,
+                case when achieved_date is not null and greatest(target_date, achieved_date) < target_date + milestones_achieved_share_window_days then {
+                    'day': target_date + milestones_achieved_share_window_days,
+                    'share_milestones_due': 0, 'delay_milestones_due': 0, 'first_value_milestones_due': 0,
+                    'share_milestones_achieved': -1, 'delay_milestones_achieved': 0, 'delay_total_days': 0
+                } end,
+                case when achieved_date is not null and greatest(target_date, achieved_date) < target_date + milestone_delay_days_window_days then {
+                    'day': greatest(target_date, achieved_date),
+                    'share_milestones_due': 0, 'delay_milestones_due': 0, 'first_value_milestones_due': 0,
+                    'share_milestones_achieved': 0, 'delay_milestones_achieved': 1,
+                    'delay_total_days': achieved_date - target_date
+                } end,
+                case when achieved_date is not null and greatest(target_date, achieved_date) < target_date + milestone_delay_days_window_days then {
+                    'day': target_date + milestone_delay_days_window_days,
+                    'share_milestones_due': 0, 'delay_milestones_due': 0, 'first_value_milestones_due': 0,
+                    'share_milestones_achieved': 0, 'delay_milestones_achieved': -1,
+                    'delay_total_days': target_date - achieved_date
+                } end
+            ]) as change
+        from account_milestones
+        cross join measure_config
+    )
+    where change is not null
+),
+
+first_value_milestones as (
+    select account_key, target_date as first_value_target_date, achieved_date as first_value_achieved_date
+    from account_milestones
+    where milestone_name = 'first_value'
+),
+
+-- The sweep: all changes of an account and day added up, then running totals day by day ----------------
+
+-- Changes before an account's first scored day act as if they happened on it; changes after its last
+-- scored day never count. Carried-forward values keep their own day.
+summed_changes as (
+    select account_spans.account_key, greatest(changes.day, account_spans.first_day) as day, changes.* exclude (account_key, day)
+    from (
+        select * from user_presence_deltas
+        union all by name
+        select * from account_activity_deltas
+        union all by name
+        select * from feature_use_deltas
+        union all by name
+        select * from ticket_deltas
+        union all by name
+        select * from invoice_deltas
+        union all by name
+        select * from response_deltas
+        union all by name
+        select * from milestone_deltas
+    ) as changes
+    inner join account_spans
+        on changes.account_key = account_spans.account_key
+    where changes.day <= account_spans.last_day
+),
+
+carried_changes as (
+    select changes.*
+    from (
+        select account_key, day, resolution_median from resolution_median_changes
+        union all by name
+        select account_key, day, oldest_unpaid from oldest_unpaid_changes
+        union all by name
+        select account_key, day, latest_nps_answer from latest_nps_changes
+        union all by name
+        select account_key, day, valid_csm_rating from csm_rating_changes
+    ) as changes
+    inner join account_spans
+        on changes.account_key = account_spans.account_key
+    where changes.day <= account_spans.last_day
+),
+
+account_day_changes as (
+    select
+        account_key,
+        day,
+        bool_or(is_scored_day) as is_scored_day,
+        sum(ratio_active_users) as ratio_active_users,
+        sum(trend_active_users) as trend_active_users,
+        sum(trend_previous_active_users) as trend_previous_active_users,
+        sum(active_days) as active_days,
+        sum(window_events) as window_events,
+        sum(features_used) as features_used,
+        sum(tickets_opened) as tickets_opened,
+        sum(urgency_tickets_opened) as urgency_tickets_opened,
+        sum(urgency_high_priority_tickets) as urgency_high_priority_tickets,
+        sum(rated_tickets) as rated_tickets,
+        sum(rating_total) as rating_total,
+        sum(on_time_invoices_due) as on_time_invoices_due,
+        sum(invoices_paid_on_time) as invoices_paid_on_time,
+        sum(overdue_invoices_due) as overdue_invoices_due,
+        sum(outstanding_invoices_due) as outstanding_invoices_due,
+        sum(outstanding_amount) as outstanding_amount,
+        sum(nps_answers) as nps_answers,
+        sum(nps_promoters) as nps_promoters,
+        sum(nps_detractors) as nps_detractors,
+        sum(detractor_share_answers) as detractor_share_answers,
+        sum(detractor_share_detractors) as detractor_share_detractors,
+        sum(csat_answers) as csat_answers,
+        sum(csat_total) as csat_total,
+        sum(share_milestones_due) as share_milestones_due,
+        sum(share_milestones_achieved) as share_milestones_achieved,
+        sum(delay_milestones_due) as delay_milestones_due,
+        sum(delay_milestones_achieved) as delay_milestones_achieved,
+        sum(delay_total_days) as delay_total_days,
+        sum(first_value_milestones_due) as first_value_milestones_due,
+        any_value(resolution_median) as resolution_median,
+        any_value(oldest_unpaid) as oldest_unpaid,
+        any_value(latest_nps_answer) as latest_nps_answer,
+        any_value(valid_csm_rating) as valid_csm_rating
+    from (
+        select * from scored_days
+        union all by name
+        select * from summed_changes
+        union all by name
+        select * from carried_changes
+    )
+    group by account_key, day
+),
+
+running_totals as (
+    select
+        account_key,
+        day as score_date,
+        coalesce(sum(ratio_active_users) over account_history, 0) as ratio_active_users,
+        coalesce(sum(trend_active_users) over account_history, 0) as trend_active_users,
+        coalesce(sum(trend_previous_active_users) over account_history, 0) as trend_previous_active_users,
+        coalesce(sum(active_days) over account_history, 0) as active_days,
+        coalesce(sum(window_events) over account_history, 0) as window_events,
+        coalesce(sum(features_used) over account_history, 0) as features_used,
+        coalesce(sum(tickets_opened) over account_history, 0) as tickets_opened,
+        coalesce(sum(urgency_tickets_opened) over account_history, 0) as urgency_tickets_opened,
+        coalesce(sum(urgency_high_priority_tickets) over account_history, 0) as urgency_high_priority_tickets,
+        coalesce(sum(rated_tickets) over account_history, 0) as rated_tickets,
+        coalesce(sum(rating_total) over account_history, 0) as rating_total,
+        coalesce(sum(on_time_invoices_due) over account_history, 0) as on_time_invoices_due,
+        coalesce(sum(invoices_paid_on_time) over account_history, 0) as invoices_paid_on_time,
+        coalesce(sum(overdue_invoices_due) over account_history, 0) as overdue_invoices_due,
+        coalesce(sum(outstanding_invoices_due) over account_history, 0) as outstanding_invoices_due,
+        coalesce(sum(outstanding_amount) over account_history, 0) as outstanding_amount,
+        coalesce(sum(nps_answers) over account_history, 0) as nps_answers,
+        coalesce(sum(nps_promoters) over account_history, 0) as nps_promoters,
+        coalesce(sum(nps_detractors) over account_history, 0) as nps_detractors,
+        coalesce(sum(detractor_share_answers) over account_history, 0) as detractor_share_answers,
+        coalesce(sum(detractor_share_detractors) over account_history, 0) as detractor_share_detractors,
+        coalesce(sum(csat_answers) over account_history, 0) as csat_answers,
+        coalesce(sum(csat_total) over account_history, 0) as csat_total,
+        coalesce(sum(share_milestones_due) over account_history, 0) as share_milestones_due,
+        coalesce(sum(share_milestones_achieved) over account_history, 0) as share_milestones_achieved,
+        coalesce(sum(delay_milestones_due) over account_history, 0) as delay_milestones_due,
+        coalesce(sum(delay_milestones_achieved) over account_history, 0) as delay_milestones_achieved,
+        coalesce(sum(delay_total_days) over account_history, 0) as delay_total_days,
+        coalesce(sum(first_value_milestones_due) over account_history, 0) as first_value_milestones_due,
+        last_value(resolution_median ignore nulls) over account_history as resolution_median,
+        last_value(oldest_unpaid ignore nulls) over account_history as oldest_unpaid,
+        last_value(latest_nps_answer ignore nulls) over account_history as latest_nps_answer,
+        last_value(valid_csm_rating ignore nulls) over account_history as valid_csm_rating
+    from account_day_changes
+    window account_history as (partition by account_key order by day rows between unbounded preceding and current row)
+    qualify is_scored_day
+),
+
+-- Measures: one wide row per account-day --------------------------------------------------------------
+
+account_day_measures as materialized (
+    select
+        account_spans.account_id,
+        account_spans.segment,
+        staged.lifecycle_stage,
+        scorecard_assignments.scorecard,
+        staged.score_date >= bounds.history_start_date as is_history_day,
+        staged.score_date between bounds.reference_start_date and bounds.reference_end_date as is_reference_day,
+        staged.score_date,
+        -- Usage. A new account that has not used the product yet has no usage data; after its first
+        -- activity, or once onboarding is over, a window without events is zero usage.
+        case
+            when not staged.is_past_onboarding
+                and (first_activity.first_activity_date is null or first_activity.first_activity_date > staged.score_date)
+                then true
+            else false
+        end as has_not_started_usage,
+        case when not has_not_started_usage
+            then cast(staged.ratio_active_users as double) / nullif(account_spans.licensed_seats, 0)
+        end as active_user_ratio,
+        case when not has_not_started_usage then cast(staged.active_days as double) end as active_days,
+        case when not has_not_started_usage then cast(staged.features_used as double) end as feature_breadth,
+        case when not has_not_started_usage
+            then cast(staged.window_events as double) / nullif(account_spans.licensed_seats, 0)
+        end as events_per_seat,
+        case when not has_not_started_usage and staged.trend_previous_active_users > 0
+            then cast(staged.trend_active_users - staged.trend_previous_active_users as double)
+                / staged.trend_previous_active_users
+        end as active_users_trend,
+        -- Support. Ticket volume is 0, not missing, once the helpdesk feed has its first ticket.
+        case when bounds.first_ticket_date <= staged.score_date
+            then cast(staged.tickets_opened as double) / nullif(account_spans.licensed_seats, 0)
+        end as tickets_per_seat,
+        case when staged.urgency_tickets_opened > 0
+            then cast(staged.urgency_high_priority_tickets as double) / staged.urgency_tickets_opened
+        end as urgent_ticket_share,
+        cast(staged.resolution_median.hours as double) as median_resolution_hours,
+        case when staged.rated_tickets > 0 then cast(staged.rating_total as double) / staged.rated_tickets end
+            as ticket_csat,
+        -- Payment. No invoice due in the window: nothing to judge.
+        case when staged.on_time_invoices_due > 0
+            then cast(staged.invoices_paid_on_time as double) / staged.on_time_invoices_due
+        end as on_time_payment_share,
+        case when staged.overdue_invoices_due > 0
+            then cast(coalesce(staged.score_date - staged.oldest_unpaid.due_date, 0) as double)
+        end as max_days_overdue,
+        case when staged.outstanding_invoices_due > 0 and account_spans.arr_amount > 0
+            then cast(staged.outstanding_amount as double) / cast(account_spans.arr_amount as double)
+        end as outstanding_amount_ratio,
+        -- Feedback.
+        case when staged.nps_answers > 0
+            then 100.0 * cast(staged.nps_promoters - staged.nps_detractors as double) / staged.nps_answers
+        end as nps,
+        case when staged.latest_nps_answer.responded_date
+                >= staged.score_date + (1 - measure_config.latest_nps_score_window_days)
+            then cast(staged.latest_nps_answer.score as double)
+        end as latest_nps_score,
+        case when staged.detractor_share_answers > 0
+            then cast(staged.detractor_share_detractors as double) / staged.detractor_share_answers
+        end as detractor_share,
+        case when staged.csat_answers > 0 then cast(staged.csat_total as double) / staged.csat_answers end
+            as survey_csat,
+        cast(staged.valid_csm_rating.rating as double) as csm_sentiment,
+        -- Milestones.
+        case when staged.share_milestones_due > 0
+            then cast(staged.share_milestones_achieved as double) / staged.share_milestones_due
+        end as milestones_achieved_share,
+        case when staged.delay_milestones_due > 0 and staged.delay_milestones_achieved > 0
+            then case
+                when staged.delay_total_days < 0 then 0.0
+                else cast(staged.delay_total_days as double) / staged.delay_milestones_achieved
+            end
+        end as milestone_delay_days,
+        case when staged.first_value_milestones_due > 0
+            then cast(case
+                when first_value.first_value_target_date is null
+                    or first_value.first_value_target_date > staged.score_date
+                    or first_value.first_value_target_date
+                        < staged.score_date + (1 - measure_config.days_to_first_value_window_days)
+                    then null
+                when first_value.first_value_achieved_date <= staged.score_date
+                    then first_value.first_value_achieved_date - account_spans.contract_start_date
+                else staged.score_date - account_spans.contract_start_date
+            end as double)
+        end as days_to_first_value
+    from (
+        select
+            running_totals.*,
+            days_since_contract_start >= bounds.onboarding_days as is_past_onboarding,
+            case
+                when days_since_contract_start < bounds.onboarding_days then 'onboarding'
+                when date_diff('day', running_totals.score_date, next_anniversary_date) <= bounds.renewal_window_days
+                    then 'renewal'
+                else 'adopted'
+            end as lifecycle_stage
+        from running_totals
+        inner join account_spans
+            on running_totals.account_key = account_spans.account_key
+        cross join bounds
+        cross join lateral (
+            select date_diff('day', account_spans.contract_start_date, running_totals.score_date) as days_since_contract_start
+        )
+        cross join lateral (
+            select cast(
+                account_spans.contract_start_date
+                + cast(cast(floor(days_since_contract_start / 365.25) as integer) + 1 as bigint) * interval 1 year
+                as date
+            ) as next_anniversary_date
+        )
+    ) as staged
+    inner join account_spans
+        on staged.account_key = account_spans.account_key
+    cross join bounds
+    cross join measure_config
+    left join first_activity
+        on staged.account_key = first_activity.account_key
+    left join first_value_milestones as first_value
+        on staged.account_key = first_value.account_key
+    left join scorecard_assignments
+        on account_spans.segment = scorecard_assignments.segment
+        and staged.lifecycle_stage = scorecard_assignments.lifecycle_stage
+),
+
+-- Percentile yardstick: per segment, the values at percentiles 0-100 of the reference period's
+-- account-days, the value at position floor(p * (n - 1) / 100) + 1 of the sorted values.
+events_per_seat_reference as (
+    select
+        segment,
+        list_transform(
+            range(0, 101),
+            lambda percentile: sorted_values[cast(floor(percentile * (len(sorted_values) - 1) / 100.0) as integer) + 1]
+        ) as cut_values
+    from (
+        select segment, list(events_per_seat order by events_per_seat) as sorted_values
+        from account_day_measures
+        where is_reference_day and events_per_seat is not null
+        group by segment
+    )
+),
+
+-- Points: linear ramps, bands and percentile ranks; six-decimal fixed point as macro score_value -------
+
+measure_points as (
+    select
+        days.*,
+        cast(round(case
+            when active_user_ratio is null then null
+            when (active_user_ratio - active_user_ratio_floor_value)
+                / nullif(active_user_ratio_target_value - active_user_ratio_floor_value, 0) <= 0 then 0.0
+            when (active_user_ratio - active_user_ratio_floor_value)
+                / nullif(active_user_ratio_target_value - active_user_ratio_floor_value, 0) >= 1 then 100.0
+            else 100.0 * (active_user_ratio - active_user_ratio_floor_value)
+                / nullif(active_user_ratio_target_value - active_user_ratio_floor_value, 0)
+        end, 6) as decimal(10, 6)) as active_user_ratio_points,
+        cast(round(case
+            when active_days is null then null
+            when (active_days - active_days_floor_value)
+                / nullif(active_days_target_value - active_days_floor_value, 0) <= 0 then 0.0
+            when (active_days - active_days_floor_value)
+                / nullif(active_days_target_value - active_days_floor_value, 0) >= 1 then 100.0
+            else 100.0 * (active_days - active_days_floor_value)
+                / nullif(active_days_target_value - active_days_floor_value, 0)
+        end, 6) as decimal(10, 6)) as active_days_points,
+        cast(round(case
+            when feature_breadth is null then null
+            when (feature_breadth - feature_breadth_floor_value)
+                / nullif(feature_breadth_target_value - feature_breadth_floor_value, 0) <= 0 then 0.0
+            when (feature_breadth - feature_breadth_floor_value)
+                / nullif(feature_breadth_target_value - feature_breadth_floor_value, 0) >= 1 then 100.0
+            else 100.0 * (feature_breadth - feature_breadth_floor_value)
+                / nullif(feature_breadth_target_value - feature_breadth_floor_value, 0)
+        end, 6) as decimal(10, 6)) as feature_breadth_points,
+        -- Higher is better: the highest percentile whose cut value is at or below the value (0 if none).
+        -- Lower is better: 100 minus the lowest percentile whose cut value is at or above it (0 if none).
+        -- Cut values rise with the percentile, so both are counts of cut values below a bound (binary
+        -- search below); no reference for the segment means no points.
+        cast(round(case
+            when events_per_seat is null or cut_values is null then null
+            when events_per_seat_direction = 'higher_is_better' then greatest(cuts_at_or_below - 1, 0)
+            else 100 - least(cuts_below, 100)
+        end, 6) as decimal(10, 6)) as events_per_seat_points,
+        cast(round(case
+            when active_users_trend is null then null
+            when (active_users_trend - active_users_trend_floor_value)
+                / nullif(active_users_trend_target_value - active_users_trend_floor_value, 0) <= 0 then 0.0
+            when (active_users_trend - active_users_trend_floor_value)
+                / nullif(active_users_trend_target_value - active_users_trend_floor_value, 0) >= 1 then 100.0
+            else 100.0 * (active_users_trend - active_users_trend_floor_value)
+                / nullif(active_users_trend_target_value - active_users_trend_floor_value, 0)
+        end, 6) as decimal(10, 6)) as active_users_trend_points,
+        cast(round(case
+            when tickets_per_seat is null then null
+            else list_max(list_transform(
+                list_filter(tickets_per_seat_bands, lambda band:
+                    (band.lower_bound is null or tickets_per_seat >= band.lower_bound)
+                    and (band.upper_bound is null or tickets_per_seat < band.upper_bound)),
+                lambda band: band.points
+            ))
+        end, 6) as decimal(10, 6)) as tickets_per_seat_points,
+        cast(round(case
+            when urgent_ticket_share is null then null
+            when (urgent_ticket_share - urgent_ticket_share_floor_value)
+                / nullif(urgent_ticket_share_target_value - urgent_ticket_share_floor_value, 0) <= 0 then 0.0
+            when (urgent_ticket_share - urgent_ticket_share_floor_value)
+                / nullif(urgent_ticket_share_target_value - urgent_ticket_share_floor_value, 0) >= 1 then 100.0
+            else 100.0 * (urgent_ticket_share - urgent_ticket_share_floor_value)
+                / nullif(urgent_ticket_share_target_value - urgent_ticket_share_floor_value, 0)
+        end, 6) as decimal(10, 6)) as urgent_ticket_share_points,
+        cast(round(case
+            when median_resolution_hours is null then null
+            when (median_resolution_hours - median_resolution_hours_floor_value)
+                / nullif(median_resolution_hours_target_value - median_resolution_hours_floor_value, 0) <= 0 then 0.0
+            when (median_resolution_hours - median_resolution_hours_floor_value)
+                / nullif(median_resolution_hours_target_value - median_resolution_hours_floor_value, 0) >= 1 then 100.0
+            else 100.0 * (median_resolution_hours - median_resolution_hours_floor_value)
+                / nullif(median_resolution_hours_target_value - median_resolution_hours_floor_value, 0)
+        end, 6) as decimal(10, 6)) as median_resolution_hours_points,
+        cast(round(case
+            when ticket_csat is null then null
+            when (ticket_csat - ticket_csat_floor_value)
+                / nullif(ticket_csat_target_value - ticket_csat_floor_value, 0) <= 0 then 0.0
+            when (ticket_csat - ticket_csat_floor_value)
+                / nullif(ticket_csat_target_value - ticket_csat_floor_value, 0) >= 1 then 100.0
+            else 100.0 * (ticket_csat - ticket_csat_floor_value)
+                / nullif(ticket_csat_target_value - ticket_csat_floor_value, 0)
+        end, 6) as decimal(10, 6)) as ticket_csat_points,
+        cast(round(case
+            when on_time_payment_share is null then null
+            when (on_time_payment_share - on_time_payment_share_floor_value)
+                / nullif(on_time_payment_share_target_value - on_time_payment_share_floor_value, 0) <= 0 then 0.0
+            when (on_time_payment_share - on_time_payment_share_floor_value)
+                / nullif(on_time_payment_share_target_value - on_time_payment_share_floor_value, 0) >= 1 then 100.0
+            else 100.0 * (on_time_payment_share - on_time_payment_share_floor_value)
+                / nullif(on_time_payment_share_target_value - on_time_payment_share_floor_value, 0)
+        end, 6) as decimal(10, 6)) as on_time_payment_share_points,
+        cast(round(case
+            when max_days_overdue is null then null
+            else list_max(list_transform(
+                list_filter(max_days_overdue_bands, lambda band:
+                    (band.lower_bound is null or max_days_overdue >= band.lower_bound)
+                    and (band.upper_bound is null or max_days_overdue < band.upper_bound)),
+                lambda band: band.points
+            ))
+        end, 6) as decimal(10, 6)) as max_days_overdue_points,
+        cast(round(case
+            when outstanding_amount_ratio is null then null
+            when (outstanding_amount_ratio - outstanding_amount_ratio_floor_value)
+                / nullif(outstanding_amount_ratio_target_value - outstanding_amount_ratio_floor_value, 0) <= 0 then 0.0
+            when (outstanding_amount_ratio - outstanding_amount_ratio_floor_value)
+                / nullif(outstanding_amount_ratio_target_value - outstanding_amount_ratio_floor_value, 0) >= 1 then 100.0
+            else 100.0 * (outstanding_amount_ratio - outstanding_amount_ratio_floor_value)
+                / nullif(outstanding_amount_ratio_target_value - outstanding_amount_ratio_floor_value, 0)
+        end, 6) as decimal(10, 6)) as outstanding_amount_ratio_points,
+        cast(round(case
+            when nps is null then null
+            else list_max(list_transform(
+                list_filter(nps_bands, lambda band:
+                    (band.lower_bound is null or nps >= band.lower_bound)
+                    and (band.upper_bound is null or nps < band.upper_bound)),
+                lambda band: band.points
+            ))
+        end, 6) as decimal(10, 6)) as nps_points,
+        cast(round(case
+            when latest_nps_score is null then null
+            when (latest_nps_score - latest_nps_score_floor_value)
+                / nullif(latest_nps_score_target_value - latest_nps_score_floor_value, 0) <= 0 then 0.0
+            when (latest_nps_score - latest_nps_score_floor_value)
+                / nullif(latest_nps_score_target_value - latest_nps_score_floor_value, 0) >= 1 then 100.0
+            else 100.0 * (latest_nps_score - latest_nps_score_floor_value)
+                / nullif(latest_nps_score_target_value - latest_nps_score_floor_value, 0)
+        end, 6) as decimal(10, 6)) as latest_nps_score_points,
+        cast(round(case
+            when detractor_share is null then null
+            when (detractor_share - detractor_share_floor_value)
+                / nullif(detractor_share_target_value - detractor_share_floor_value, 0) <= 0 then 0.0
+            when (detractor_share - detractor_share_floor_value)
+                / nullif(detractor_share_target_value - detractor_share_floor_value, 0) >= 1 then 100.0
+            else 100.0 * (detractor_share - detractor_share_floor_value)
+                / nullif(detractor_share_target_value - detractor_share_floor_value, 0)
+        end, 6) as decimal(10, 6)) as detractor_share_points,
+        cast(round(case
+            when survey_csat is null then null
+            when (survey_csat - survey_csat_floor_value)
+                / nullif(survey_csat_target_value - survey_csat_floor_value, 0) <= 0 then 0.0
+            when (survey_csat - survey_csat_floor_value)
+                / nullif(survey_csat_target_value - survey_csat_floor_value, 0) >= 1 then 100.0
+            else 100.0 * (survey_csat - survey_csat_floor_value)
+                / nullif(survey_csat_target_value - survey_csat_floor_value, 0)
+        end, 6) as decimal(10, 6)) as survey_csat_points,
+        cast(round(case
+            when csm_sentiment is null then null
+            when (csm_sentiment - csm_sentiment_floor_value)
+                / nullif(csm_sentiment_target_value - csm_sentiment_floor_value, 0) <= 0 then 0.0
+            when (csm_sentiment - csm_sentiment_floor_value)
+                / nullif(csm_sentiment_target_value - csm_sentiment_floor_value, 0) >= 1 then 100.0
+            else 100.0 * (csm_sentiment - csm_sentiment_floor_value)
+                / nullif(csm_sentiment_target_value - csm_sentiment_floor_value, 0)
+        end, 6) as decimal(10, 6)) as csm_sentiment_points,
+        cast(round(case
+            when milestones_achieved_share is null then null
+            when (milestones_achieved_share - milestones_achieved_share_floor_value)
+                / nullif(milestones_achieved_share_target_value - milestones_achieved_share_floor_value, 0) <= 0 then 0.0
+            when (milestones_achieved_share - milestones_achieved_share_floor_value)
+                / nullif(milestones_achieved_share_target_value - milestones_achieved_share_floor_value, 0) >= 1 then 100.0
+            else 100.0 * (milestones_achieved_share - milestones_achieved_share_floor_value)
+                / nullif(milestones_achieved_share_target_value - milestones_achieved_share_floor_value, 0)
+        end, 6) as decimal(10, 6)) as milestones_achieved_share_points,
+        cast(round(case
+            when milestone_delay_days is null then null
+            when (milestone_delay_days - milestone_delay_days_floor_value)
+                / nullif(milestone_delay_days_target_value - milestone_delay_days_floor_value, 0) <= 0 then 0.0
+            when (milestone_delay_days - milestone_delay_days_floor_value)
+                / nullif(milestone_delay_days_target_value - milestone_delay_days_floor_value, 0) >= 1 then 100.0
+            else 100.0 * (milestone_delay_days - milestone_delay_days_floor_value)
+                / nullif(milestone_delay_days_target_value - milestone_delay_days_floor_value, 0)
+        end, 6) as decimal(10, 6)) as milestone_delay_days_points,
+        cast(round(case
+            when days_to_first_value is null then null
+            when (days_to_first_value - days_to_first_value_floor_value)
+                / nullif(days_to_first_value_target_value - days_to_first_value_floor_value, 0) <= 0 then 0.0
+            when (days_to_first_value - days_to_first_value_floor_value)
+                / nullif(days_to_first_value_target_value - days_to_first_value_floor_value, 0) >= 1 then 100.0
+            else 100.0 * (days_to_first_value - days_to_first_value_floor_value)
+                / nullif(days_to_first_value_target_value - days_to_first_value_floor_value, 0)
+        end, 6) as decimal(10, 6)) as days_to_first_value_points
+    from (
+        select
+            account_day_measures.*,
+            reference.cut_values,
+            -- Binary search over the 101 rising cut values: how many lie at or below (below) the value.
+            case when reference.cut_values[64] <= events_per_seat then 64 else 0 end as at_or_below_64,
+            at_or_below_64 + case when reference.cut_values[at_or_below_64 + 32] <= events_per_seat then 32 else 0 end
+                as at_or_below_32,
+            at_or_below_32 + case when reference.cut_values[at_or_below_32 + 16] <= events_per_seat then 16 else 0 end
+                as at_or_below_16,
+            at_or_below_16 + case when reference.cut_values[at_or_below_16 + 8] <= events_per_seat then 8 else 0 end
+                as at_or_below_8,
+            at_or_below_8 + case when reference.cut_values[at_or_below_8 + 4] <= events_per_seat then 4 else 0 end
+                as at_or_below_4,
+            at_or_below_4 + case when reference.cut_values[at_or_below_4 + 2] <= events_per_seat then 2 else 0 end
+                as at_or_below_2,
+            at_or_below_2 + case when reference.cut_values[at_or_below_2 + 1] <= events_per_seat then 1 else 0 end
+                as cuts_at_or_below,
+            case when reference.cut_values[64] < events_per_seat then 64 else 0 end as below_64,
+            below_64 + case when reference.cut_values[below_64 + 32] < events_per_seat then 32 else 0 end as below_32,
+            below_32 + case when reference.cut_values[below_32 + 16] < events_per_seat then 16 else 0 end as below_16,
+            below_16 + case when reference.cut_values[below_16 + 8] < events_per_seat then 8 else 0 end as below_8,
+            below_8 + case when reference.cut_values[below_8 + 4] < events_per_seat then 4 else 0 end as below_4,
+            below_4 + case when reference.cut_values[below_4 + 2] < events_per_seat then 2 else 0 end as below_2,
+            below_2 + case when reference.cut_values[below_2 + 1] < events_per_seat then 1 else 0 end as cuts_below
+        from account_day_measures
+        left join events_per_seat_reference as reference
+            on account_day_measures.segment = reference.segment
+        where account_day_measures.is_history_day
+    ) as days
+    cross join measure_config
+    cross join band_config
+    cross join unsupported_measure_settings
+    where unsupported_measure_settings.problems = 0
+),
+
+-- Weights: measures without data drop out and their weight is spread over the measures with data.
+-- Sums are exact decimals of the models' types, divided once, so the same doubles come out.
+weighed as (
+    select
+        measure_points.*,
+        scorecard_config.min_coverage,
+        cast(
+            active_user_ratio_scorecard_weight + active_days_scorecard_weight + feature_breadth_scorecard_weight
+            + events_per_seat_scorecard_weight + active_users_trend_scorecard_weight
+            + tickets_per_seat_scorecard_weight + urgent_ticket_share_scorecard_weight
+            + median_resolution_hours_scorecard_weight + ticket_csat_scorecard_weight
+            + on_time_payment_share_scorecard_weight + max_days_overdue_scorecard_weight
+            + outstanding_amount_ratio_scorecard_weight
+            + nps_scorecard_weight + latest_nps_score_scorecard_weight + detractor_share_scorecard_weight
+            + survey_csat_scorecard_weight + csm_sentiment_scorecard_weight
+            + milestones_achieved_share_scorecard_weight + milestone_delay_days_scorecard_weight
+            + days_to_first_value_scorecard_weight
+            as decimal(38, 12)
+        ) as weight_configured,
+        cast(
+            case when active_user_ratio_points is not null then active_user_ratio_scorecard_weight else 0 end
+            + case when active_days_points is not null then active_days_scorecard_weight else 0 end
+            + case when feature_breadth_points is not null then feature_breadth_scorecard_weight else 0 end
+            + case when events_per_seat_points is not null then events_per_seat_scorecard_weight else 0 end
+            + case when active_users_trend_points is not null then active_users_trend_scorecard_weight else 0 end
+            + case when tickets_per_seat_points is not null then tickets_per_seat_scorecard_weight else 0 end
+            + case when urgent_ticket_share_points is not null then urgent_ticket_share_scorecard_weight else 0 end
+            + case when median_resolution_hours_points is not null then median_resolution_hours_scorecard_weight else 0 end
+            + case when ticket_csat_points is not null then ticket_csat_scorecard_weight else 0 end
+            + case when on_time_payment_share_points is not null then on_time_payment_share_scorecard_weight else 0 end
+            + case when max_days_overdue_points is not null then max_days_overdue_scorecard_weight else 0 end
+            + case when outstanding_amount_ratio_points is not null then outstanding_amount_ratio_scorecard_weight else 0 end
+            + case when nps_points is not null then nps_scorecard_weight else 0 end
+            + case when latest_nps_score_points is not null then latest_nps_score_scorecard_weight else 0 end
+            + case when detractor_share_points is not null then detractor_share_scorecard_weight else 0 end
+            + case when survey_csat_points is not null then survey_csat_scorecard_weight else 0 end
+            + case when csm_sentiment_points is not null then csm_sentiment_scorecard_weight else 0 end
+            + case when milestones_achieved_share_points is not null then milestones_achieved_share_scorecard_weight else 0 end
+            + case when milestone_delay_days_points is not null then milestone_delay_days_scorecard_weight else 0 end
+            + case when days_to_first_value_points is not null then days_to_first_value_scorecard_weight else 0 end
+            as decimal(38, 12)
+        ) as weight_with_data,
+        cast(
+            coalesce(cast(active_user_ratio_scorecard_weight * active_user_ratio_points as decimal(38, 18)), 0)
+            + coalesce(cast(active_days_scorecard_weight * active_days_points as decimal(38, 18)), 0)
+            + coalesce(cast(feature_breadth_scorecard_weight * feature_breadth_points as decimal(38, 18)), 0)
+            + coalesce(cast(events_per_seat_scorecard_weight * events_per_seat_points as decimal(38, 18)), 0)
+            + coalesce(cast(active_users_trend_scorecard_weight * active_users_trend_points as decimal(38, 18)), 0)
+            + coalesce(cast(tickets_per_seat_scorecard_weight * tickets_per_seat_points as decimal(38, 18)), 0)
+            + coalesce(cast(urgent_ticket_share_scorecard_weight * urgent_ticket_share_points as decimal(38, 18)), 0)
+            + coalesce(cast(median_resolution_hours_scorecard_weight * median_resolution_hours_points as decimal(38, 18)), 0)
+            + coalesce(cast(ticket_csat_scorecard_weight * ticket_csat_points as decimal(38, 18)), 0)
+            + coalesce(cast(on_time_payment_share_scorecard_weight * on_time_payment_share_points as decimal(38, 18)), 0)
+            + coalesce(cast(max_days_overdue_scorecard_weight * max_days_overdue_points as decimal(38, 18)), 0)
+            + coalesce(cast(outstanding_amount_ratio_scorecard_weight * outstanding_amount_ratio_points as decimal(38, 18)), 0)
+            + coalesce(cast(nps_scorecard_weight * nps_points as decimal(38, 18)), 0)
+            + coalesce(cast(latest_nps_score_scorecard_weight * latest_nps_score_points as decimal(38, 18)), 0)
+            + coalesce(cast(detractor_share_scorecard_weight * detractor_share_points as decimal(38, 18)), 0)
+            + coalesce(cast(survey_csat_scorecard_weight * survey_csat_points as decimal(38, 18)), 0)
+            + coalesce(cast(csm_sentiment_scorecard_weight * csm_sentiment_points as decimal(38, 18)), 0)
+            + coalesce(cast(milestones_achieved_share_scorecard_weight * milestones_achieved_share_points as decimal(38, 18)), 0)
+            + coalesce(cast(milestone_delay_days_scorecard_weight * milestone_delay_days_points as decimal(38, 18)), 0)
+            + coalesce(cast(days_to_first_value_scorecard_weight * days_to_first_value_points as decimal(38, 18)), 0)
+            as decimal(38, 18)
+        ) as weighted_points,
+        -- Component scores, for display: the component's measures with data, weighted inside the component.
+        cast(
+            coalesce(cast(active_user_ratio_measure_weight * active_user_ratio_points as decimal(38, 12)), 0)
+            + coalesce(cast(active_days_measure_weight * active_days_points as decimal(38, 12)), 0)
+            + coalesce(cast(feature_breadth_measure_weight * feature_breadth_points as decimal(38, 12)), 0)
+            + coalesce(cast(events_per_seat_measure_weight * events_per_seat_points as decimal(38, 12)), 0)
+            + coalesce(cast(active_users_trend_measure_weight * active_users_trend_points as decimal(38, 12)), 0)
+            as double
+        ) / nullif(cast(
+            case when active_user_ratio_points is not null then active_user_ratio_measure_weight else 0 end
+            + case when active_days_points is not null then active_days_measure_weight else 0 end
+            + case when feature_breadth_points is not null then feature_breadth_measure_weight else 0 end
+            + case when events_per_seat_points is not null then events_per_seat_measure_weight else 0 end
+            + case when active_users_trend_points is not null then active_users_trend_measure_weight else 0 end
+            as decimal(38, 6)
+        ), 0) as raw_usage_score,
+        cast(
+            coalesce(cast(tickets_per_seat_measure_weight * tickets_per_seat_points as decimal(38, 12)), 0)
+            + coalesce(cast(urgent_ticket_share_measure_weight * urgent_ticket_share_points as decimal(38, 12)), 0)
+            + coalesce(cast(median_resolution_hours_measure_weight * median_resolution_hours_points as decimal(38, 12)), 0)
+            + coalesce(cast(ticket_csat_measure_weight * ticket_csat_points as decimal(38, 12)), 0)
+            as double
+        ) / nullif(cast(
+            case when tickets_per_seat_points is not null then tickets_per_seat_measure_weight else 0 end
+            + case when urgent_ticket_share_points is not null then urgent_ticket_share_measure_weight else 0 end
+            + case when median_resolution_hours_points is not null then median_resolution_hours_measure_weight else 0 end
+            + case when ticket_csat_points is not null then ticket_csat_measure_weight else 0 end
+            as decimal(38, 6)
+        ), 0) as raw_support_score,
+        cast(
+            coalesce(cast(on_time_payment_share_measure_weight * on_time_payment_share_points as decimal(38, 12)), 0)
+            + coalesce(cast(max_days_overdue_measure_weight * max_days_overdue_points as decimal(38, 12)), 0)
+            + coalesce(cast(outstanding_amount_ratio_measure_weight * outstanding_amount_ratio_points as decimal(38, 12)), 0)
+            as double
+        ) / nullif(cast(
+            case when on_time_payment_share_points is not null then on_time_payment_share_measure_weight else 0 end
+            + case when max_days_overdue_points is not null then max_days_overdue_measure_weight else 0 end
+            + case when outstanding_amount_ratio_points is not null then outstanding_amount_ratio_measure_weight else 0 end
+            as decimal(38, 6)
+        ), 0) as raw_payment_score,
+        cast(
+            coalesce(cast(nps_measure_weight * nps_points as decimal(38, 12)), 0)
+            + coalesce(cast(latest_nps_score_measure_weight * latest_nps_score_points as decimal(38, 12)), 0)
+            + coalesce(cast(detractor_share_measure_weight * detractor_share_points as decimal(38, 12)), 0)
+            + coalesce(cast(survey_csat_measure_weight * survey_csat_points as decimal(38, 12)), 0)
+            + coalesce(cast(csm_sentiment_measure_weight * csm_sentiment_points as decimal(38, 12)), 0)
+            as double
+        ) / nullif(cast(
+            case when nps_points is not null then nps_measure_weight else 0 end
+            + case when latest_nps_score_points is not null then latest_nps_score_measure_weight else 0 end
+            + case when detractor_share_points is not null then detractor_share_measure_weight else 0 end
+            + case when survey_csat_points is not null then survey_csat_measure_weight else 0 end
+            + case when csm_sentiment_points is not null then csm_sentiment_measure_weight else 0 end
+            as decimal(38, 6)
+        ), 0) as raw_feedback_score,
+        cast(
+            coalesce(cast(milestones_achieved_share_measure_weight * milestones_achieved_share_points as decimal(38, 12)), 0)
+            + coalesce(cast(milestone_delay_days_measure_weight * milestone_delay_days_points as decimal(38, 12)), 0)
+            + coalesce(cast(days_to_first_value_measure_weight * days_to_first_value_points as decimal(38, 12)), 0)
+            as double
+        ) / nullif(cast(
+            case when milestones_achieved_share_points is not null then milestones_achieved_share_measure_weight else 0 end
+            + case when milestone_delay_days_points is not null then milestone_delay_days_measure_weight else 0 end
+            + case when days_to_first_value_points is not null then days_to_first_value_measure_weight else 0 end
+            as decimal(38, 6)
+        ), 0) as raw_milestones_score,
+        -- Caps test a measure's value (weighted or not, with points or not); the strictest that holds wins.
+        list_filter(
+            list_transform(score_config.caps, lambda cap: struct_insert(cap, measure_value := case cap.measure
+                when 'active_user_ratio' then active_user_ratio
+                when 'active_days' then active_days
+                when 'feature_breadth' then feature_breadth
+                when 'events_per_seat' then events_per_seat
+                when 'active_users_trend' then active_users_trend
+                when 'tickets_per_seat' then tickets_per_seat
+                when 'urgent_ticket_share' then urgent_ticket_share
+                when 'median_resolution_hours' then median_resolution_hours
+                when 'ticket_csat' then ticket_csat
+                when 'on_time_payment_share' then on_time_payment_share
+                when 'max_days_overdue' then max_days_overdue
+                when 'outstanding_amount_ratio' then outstanding_amount_ratio
+                when 'nps' then nps
+                when 'latest_nps_score' then latest_nps_score
+                when 'detractor_share' then detractor_share
+                when 'survey_csat' then survey_csat
+                when 'csm_sentiment' then csm_sentiment
+                when 'milestones_achieved_share' then milestones_achieved_share
+                when 'milestone_delay_days' then milestone_delay_days
+                when 'days_to_first_value' then days_to_first_value
+            end)),
+            lambda cap: (cap.comparison = 'greater_than' and cap.measure_value > cap.threshold)
+                or (cap.comparison = 'less_than' and cap.measure_value < cap.threshold)
+        )[1] as strictest_cap
+    from measure_points
+    cross join score_config
+    left join scorecard_config
+        on measure_points.scorecard = scorecard_config.scorecard
+),
+
+-- Coverage below the scorecard's minimum: no score. A cap only ever lowers a score.
+decided as (
+    select
+        *,
+        cast(round(
+            case when weight_configured > 0 then cast(weight_with_data as double) / weight_configured else 0 end, 6
+        ) as decimal(10, 6)) as coverage,
+        -- The contributions are rounded so that they add up exactly to this total.
+        case
+            when weight_with_data is null then null
+            when weight_with_data > 0 then cast(round(cast(weighted_points as double) / weight_with_data, 6) as decimal(10, 6))
+            else cast(0 as decimal(10, 6))
+        end as total_score,
+        coalesce(coverage, 0) > 0 and coverage >= min_coverage as has_enough_data,
+        strictest_cap.max_score is not null and strictest_cap.max_score < total_score as is_capped
+    from weighed
+),
+
+final as (
+    select
+        account_id,
+        score_date,
+        segment,
+        lifecycle_stage,
+        scorecard,
+        case when has_enough_data then 'scored' else 'insufficient_data' end as score_status,
+        case
+            when not has_enough_data then null
+            when is_capped then strictest_cap.max_score
+            else total_score
+        end as health_score,
+        list_filter(health_bands, lambda band:
+            health_score >= band.min_score
+            and (health_score < band.max_score or (band.max_score = 100 and health_score = 100))
+        )[1].band as health_band,
+        coverage,
+        case when has_enough_data then total_score end as uncapped_score,
+        cast(case when has_enough_data and is_capped then strictest_cap.max_score - total_score else 0 end as decimal(10, 6))
+            as cap_adjustment,
+        case when has_enough_data and is_capped then strictest_cap.cap end as capped_by,
+        cast(round(raw_usage_score, 6) as decimal(10, 6)) as usage_score,
+        cast(round(raw_support_score, 6) as decimal(10, 6)) as support_score,
+        cast(round(raw_payment_score, 6) as decimal(10, 6)) as payment_score,
+        cast(round(raw_feedback_score, 6) as decimal(10, 6)) as feedback_score,
+        cast(round(raw_milestones_score, 6) as decimal(10, 6)) as milestones_score
+    from decided
+    cross join score_config
+)
+
+select * from final
