@@ -66,29 +66,30 @@ measure_settings as (
 
 -- The measures this query computes, with the component and normalisation it scores them with. The
 -- models read both from seeds/measures.csv; here they are written into the SQL below, so a seed that
--- differs must stop the query rather than produce other scores.
-implemented_measures (measure, component, normalisation) as (
+-- differs must stop the query rather than produce other scores. The position is the measure's place in
+-- the list of measure values that caps look values up in.
+implemented_measures (measure_position, measure, component, normalisation) as (
     values
-        ('active_user_ratio', 'usage', 'linear'),
-        ('active_days', 'usage', 'linear'),
-        ('feature_breadth', 'usage', 'linear'),
-        ('events_per_seat', 'usage', 'percentile'),
-        ('active_users_trend', 'usage', 'linear'),
-        ('tickets_per_seat', 'support', 'bands'),
-        ('urgent_ticket_share', 'support', 'linear'),
-        ('median_resolution_hours', 'support', 'linear'),
-        ('ticket_csat', 'support', 'linear'),
-        ('on_time_payment_share', 'payment', 'linear'),
-        ('max_days_overdue', 'payment', 'bands'),
-        ('outstanding_amount_ratio', 'payment', 'linear'),
-        ('nps', 'feedback', 'bands'),
-        ('latest_nps_score', 'feedback', 'linear'),
-        ('detractor_share', 'feedback', 'linear'),
-        ('survey_csat', 'feedback', 'linear'),
-        ('csm_sentiment', 'feedback', 'linear'),
-        ('milestones_achieved_share', 'milestones', 'linear'),
-        ('milestone_delay_days', 'milestones', 'linear'),
-        ('days_to_first_value', 'milestones', 'linear')
+        (1, 'active_user_ratio', 'usage', 'linear'),
+        (2, 'active_days', 'usage', 'linear'),
+        (3, 'feature_breadth', 'usage', 'linear'),
+        (4, 'events_per_seat', 'usage', 'percentile'),
+        (5, 'active_users_trend', 'usage', 'linear'),
+        (6, 'tickets_per_seat', 'support', 'bands'),
+        (7, 'urgent_ticket_share', 'support', 'linear'),
+        (8, 'median_resolution_hours', 'support', 'linear'),
+        (9, 'ticket_csat', 'support', 'linear'),
+        (10, 'on_time_payment_share', 'payment', 'linear'),
+        (11, 'max_days_overdue', 'payment', 'bands'),
+        (12, 'outstanding_amount_ratio', 'payment', 'linear'),
+        (13, 'nps', 'feedback', 'bands'),
+        (14, 'latest_nps_score', 'feedback', 'linear'),
+        (15, 'detractor_share', 'feedback', 'linear'),
+        (16, 'survey_csat', 'feedback', 'linear'),
+        (17, 'csm_sentiment', 'feedback', 'linear'),
+        (18, 'milestones_achieved_share', 'milestones', 'linear'),
+        (19, 'milestone_delay_days', 'milestones', 'linear'),
+        (20, 'days_to_first_value', 'milestones', 'linear')
 ),
 
 unsupported_measure_settings as (
@@ -149,15 +150,17 @@ score_config as (
         (
             select list(
                 {
-                    'cap': cap,
-                    'measure': measure,
-                    'comparison': comparison,
-                    'threshold': cast(threshold as double),
-                    'max_score': cast(max_score as decimal(10, 6))
+                    'cap': caps.cap,
+                    'measure_position': implemented_measures.measure_position,
+                    'comparison': caps.comparison,
+                    'threshold': cast(caps.threshold as double),
+                    'max_score': cast(caps.max_score as decimal(10, 6))
                 }
-                order by cast(max_score as decimal(10, 6)), cap
+                order by cast(caps.max_score as decimal(10, 6)), caps.cap
             )
-            from read_csv($seeds_dir || '/score_caps.csv', header = true, all_varchar = true)
+            from read_csv($seeds_dir || '/score_caps.csv', header = true, all_varchar = true) as caps
+            inner join implemented_measures
+                on caps.measure = implemented_measures.measure
         ) as caps,
         (
             select list(
@@ -193,11 +196,17 @@ scorecard_measure_weights as (
         and measure_settings.component = components.component
 ),
 
--- One row per scorecard: <measure>_measure_weight and <measure>_scorecard_weight columns, min coverage.
+-- One row per scorecard: <measure>_measure_weight and <measure>_scorecard_weight columns, the minimum
+-- coverage and the weight of all its measures.
 scorecard_config as (
     select
         scorecards.scorecard,
         cast(scorecards.min_coverage as decimal(9, 6)) as min_coverage,
+        (
+            select sum(scorecard_measure_weights.scorecard_weight)
+            from scorecard_measure_weights
+            where scorecard_measure_weights.scorecard = scorecards.scorecard
+        ) as weight_configured,
         weights.* exclude (scorecard)
     from read_csv($seeds_dir || '/scorecards.csv', header = true, all_varchar = true) as scorecards
     left join (
@@ -261,10 +270,19 @@ repeated_event_ids as materialized (
 ),
 
 usage_events as not materialized (
-    select account_id, user_id, feature, cast(cast(occurred_at as timestamp) as date) as activity_date
-    from usage_files
-    anti join repeated_event_ids
-        on usage_files.event_id = repeated_event_ids.event_id
+    select account_id, user_id, feature, activity_date
+    from (
+        select
+            usage_files.account_id,
+            usage_files.user_id,
+            usage_files.feature,
+            -- The UTC day, as the ingestion takes it (counted from the epoch: a time zone cast per event
+            -- would be the slowest step of reading them).
+            date '1970-01-01' + cast(epoch_us(usage_files.occurred_at) // 86400000000 as integer) as activity_date
+        from usage_files
+        anti join repeated_event_ids
+            on usage_files.event_id = repeated_event_ids.event_id
+    )
     union all
     select account_id, user_id, feature, activity_date
     from (
@@ -272,7 +290,7 @@ usage_events as not materialized (
             usage_files.account_id,
             usage_files.user_id,
             usage_files.feature,
-            cast(cast(usage_files.occurred_at as timestamp) as date) as activity_date
+            date '1970-01-01' + cast(epoch_us(usage_files.occurred_at) // 86400000000 as integer) as activity_date
         from usage_files
         semi join repeated_event_ids
             on usage_files.event_id = repeated_event_ids.event_id
@@ -282,11 +300,9 @@ usage_events as not materialized (
     )
 ),
 
--- All accounts' users and days, also of accounts missing from the CRM export: they set the as-of day.
-user_days as materialized (
-    select account_id, user_id, activity_date, count(*) as event_count
-    from usage_events
-    group by account_id, user_id, activity_date
+-- Over all events, also of accounts missing from the CRM export: they set the as-of day.
+usage_span as (
+    select min(activity_date) as first_usage_date, max(activity_date) as last_usage_date from usage_events
 ),
 
 tickets as materialized (
@@ -375,7 +391,7 @@ bounds as (
         settings.renewal_window_days,
         (select min(opened_at)::date from tickets) as first_ticket_date
     from settings
-    cross join (select min(activity_date) as first_usage_date, max(activity_date) as last_usage_date from user_days)
+    cross join usage_span
     cross join lateral (
         select coalesce(cast($as_of as date), last_usage_date, current_date) as as_of_date
     )
@@ -413,18 +429,47 @@ scored_days as (
        or day between bounds.reference_start_date and bounds.reference_end_date
 ),
 
--- Usage: distinct users and features as merged intervals, active days and events as running sums --------
+-- Usage: distinct users as merged intervals, features as bits, active days and events per day ---------
+
+-- Each feature is one bit, so the features used in a window are the bits of one OR over its days.
+feature_bits as (
+    select
+        feature,
+        case
+            when count(*) over () > 64 then error('floor.sql counts at most 64 distinct features')
+            else cast(1 as ubigint) << cast(row_number() over (order by feature) - 1 as ubigint)
+        end as feature_bit
+    from (select distinct feature from usage_events)
+),
 
 account_user_days as materialized (
-    select account_spans.account_key, user_days.user_id, user_days.activity_date, user_days.event_count
-    from user_days
+    select
+        account_spans.account_key,
+        usage_events.user_id,
+        usage_events.activity_date,
+        count(*) as event_count,
+        bit_or(feature_bits.feature_bit) as feature_mask
+    from usage_events
     inner join account_spans
-        on user_days.account_id = account_spans.account_id
+        on usage_events.account_id = account_spans.account_id
+    inner join feature_bits
+        on usage_events.feature = feature_bits.feature
+    group by account_spans.account_key, usage_events.user_id, usage_events.activity_date
+),
+
+account_activity_days as (
+    select
+        account_key,
+        activity_date,
+        cast(sum(event_count) as integer) as day_events,
+        bit_or(feature_mask) as feature_mask
+    from account_user_days
+    group by account_key, activity_date
 ),
 
 first_activity as (
     select account_key, min(activity_date) as first_activity_date
-    from account_user_days
+    from account_activity_days
     group by account_key
 ),
 
@@ -499,64 +544,6 @@ user_presence_deltas as (
             ]) as change
         from user_presence_changes
         cross join measure_config
-    )
-    where change is not null
-),
-
-account_activity_deltas as (
-    select account_key, change.*
-    from (
-        select
-            account_key,
-            unnest([
-                {'day': activity_date, 'active_days': 1, 'window_events': event_count},
-                {'day': activity_date + active_days_window_days, 'active_days': -1, 'window_events': 0},
-                {'day': activity_date + events_per_seat_window_days, 'active_days': 0, 'window_events': -event_count}
-            ]) as change
-        from (
-            select account_key, activity_date, sum(event_count) as event_count
-            from account_user_days
-            group by account_key, activity_date
-        )
-        cross join measure_config
-    )
-),
-
-feature_days as (
-    select distinct account_spans.account_key, usage_events.feature, usage_events.activity_date
-    from usage_events
-    inner join account_spans
-        on usage_events.account_id = account_spans.account_id
-),
-
-feature_use_deltas as (
-    select account_key, change.day, change.delta as features_used
-    from (
-        select
-            account_key,
-            unnest([
-                case
-                    when previous_activity_date is null or activity_date - previous_activity_date > window_days
-                        then {'day': activity_date, 'delta': 1}
-                end,
-                case
-                    when next_activity_date is null or next_activity_date - activity_date > window_days
-                        then {'day': activity_date + window_days, 'delta': -1}
-                end
-            ]) as change
-        from (
-            select
-                feature_days.account_key,
-                feature_days.activity_date,
-                measure_config.feature_breadth_window_days as window_days,
-                lag(feature_days.activity_date) over feature_history as previous_activity_date,
-                lead(feature_days.activity_date) over feature_history as next_activity_date
-            from feature_days
-            cross join measure_config
-            window feature_history as (
-                partition by feature_days.account_key, feature_days.feature order by feature_days.activity_date
-            )
-        )
     )
     where change is not null
 ),
@@ -899,19 +886,43 @@ first_value_milestones as (
     where milestone_name = 'first_value'
 ),
 
--- The sweep: all changes of an account and day added up, then running totals day by day ----------------
+-- The sweeps: all changes of an account and day added up, then running totals day by day ---------------
 
--- Changes before an account's first scored day act as if they happened on it; changes after its last
--- scored day never count. Carried-forward values keep their own day.
-summed_changes as (
-    select account_spans.account_key, greatest(changes.day, account_spans.first_day) as day, changes.* exclude (account_key, day)
+-- Tickets, invoices, answers, ratings and milestones change an account's totals on few days. Their
+-- running totals are computed on those days only, as one state per day that holds until the next;
+-- changes after an account's last scored day never count.
+record_changes as (
+    select
+        changes.account_key,
+        changes.day,
+        cast(sum(tickets_opened) as integer) as tickets_opened,
+        cast(sum(urgency_tickets_opened) as integer) as urgency_tickets_opened,
+        cast(sum(urgency_high_priority_tickets) as integer) as urgency_high_priority_tickets,
+        cast(sum(rated_tickets) as integer) as rated_tickets,
+        cast(sum(rating_total) as integer) as rating_total,
+        cast(sum(on_time_invoices_due) as integer) as on_time_invoices_due,
+        cast(sum(invoices_paid_on_time) as integer) as invoices_paid_on_time,
+        cast(sum(overdue_invoices_due) as integer) as overdue_invoices_due,
+        cast(sum(outstanding_invoices_due) as integer) as outstanding_invoices_due,
+        cast(sum(outstanding_amount) as decimal(18, 2)) as outstanding_amount,
+        cast(sum(nps_answers) as integer) as nps_answers,
+        cast(sum(nps_promoters) as integer) as nps_promoters,
+        cast(sum(nps_detractors) as integer) as nps_detractors,
+        cast(sum(detractor_share_answers) as integer) as detractor_share_answers,
+        cast(sum(detractor_share_detractors) as integer) as detractor_share_detractors,
+        cast(sum(csat_answers) as integer) as csat_answers,
+        cast(sum(csat_total) as integer) as csat_total,
+        cast(sum(share_milestones_due) as integer) as share_milestones_due,
+        cast(sum(share_milestones_achieved) as integer) as share_milestones_achieved,
+        cast(sum(delay_milestones_due) as integer) as delay_milestones_due,
+        cast(sum(delay_milestones_achieved) as integer) as delay_milestones_achieved,
+        cast(sum(delay_total_days) as integer) as delay_total_days,
+        cast(sum(first_value_milestones_due) as integer) as first_value_milestones_due,
+        any_value(resolution_median) as resolution_median,
+        any_value(oldest_unpaid) as oldest_unpaid,
+        any_value(latest_nps_answer) as latest_nps_answer,
+        any_value(valid_csm_rating) as valid_csm_rating
     from (
-        select * from user_presence_deltas
-        union all by name
-        select * from account_activity_deltas
-        union all by name
-        select * from feature_use_deltas
-        union all by name
         select * from ticket_deltas
         union all by name
         select * from invoice_deltas
@@ -919,15 +930,7 @@ summed_changes as (
         select * from response_deltas
         union all by name
         select * from milestone_deltas
-    ) as changes
-    inner join account_spans
-        on changes.account_key = account_spans.account_key
-    where changes.day <= account_spans.last_day
-),
-
-carried_changes as (
-    select changes.*
-    from (
+        union all by name
         select account_key, day, resolution_median from resolution_median_changes
         union all by name
         select account_key, day, oldest_unpaid from oldest_unpaid_changes
@@ -939,221 +942,247 @@ carried_changes as (
     inner join account_spans
         on changes.account_key = account_spans.account_key
     where changes.day <= account_spans.last_day
+    group by changes.account_key, changes.day
 ),
 
-account_day_changes as (
+record_states as (
     select
         account_key,
         day,
-        bool_or(is_scored_day) as is_scored_day,
-        sum(ratio_active_users) as ratio_active_users,
-        sum(trend_active_users) as trend_active_users,
-        sum(trend_previous_active_users) as trend_previous_active_users,
-        sum(active_days) as active_days,
-        sum(window_events) as window_events,
-        sum(features_used) as features_used,
-        sum(tickets_opened) as tickets_opened,
-        sum(urgency_tickets_opened) as urgency_tickets_opened,
-        sum(urgency_high_priority_tickets) as urgency_high_priority_tickets,
-        sum(rated_tickets) as rated_tickets,
-        sum(rating_total) as rating_total,
-        sum(on_time_invoices_due) as on_time_invoices_due,
-        sum(invoices_paid_on_time) as invoices_paid_on_time,
-        sum(overdue_invoices_due) as overdue_invoices_due,
-        sum(outstanding_invoices_due) as outstanding_invoices_due,
-        sum(outstanding_amount) as outstanding_amount,
-        sum(nps_answers) as nps_answers,
-        sum(nps_promoters) as nps_promoters,
-        sum(nps_detractors) as nps_detractors,
-        sum(detractor_share_answers) as detractor_share_answers,
-        sum(detractor_share_detractors) as detractor_share_detractors,
-        sum(csat_answers) as csat_answers,
-        sum(csat_total) as csat_total,
-        sum(share_milestones_due) as share_milestones_due,
-        sum(share_milestones_achieved) as share_milestones_achieved,
-        sum(delay_milestones_due) as delay_milestones_due,
-        sum(delay_milestones_achieved) as delay_milestones_achieved,
-        sum(delay_total_days) as delay_total_days,
-        sum(first_value_milestones_due) as first_value_milestones_due,
-        any_value(resolution_median) as resolution_median,
-        any_value(oldest_unpaid) as oldest_unpaid,
-        any_value(latest_nps_answer) as latest_nps_answer,
-        any_value(valid_csm_rating) as valid_csm_rating
+        {
+            'tickets_opened': coalesce(sum(tickets_opened) over account_history, 0),
+            'urgency_tickets_opened': coalesce(sum(urgency_tickets_opened) over account_history, 0),
+            'urgency_high_priority_tickets': coalesce(sum(urgency_high_priority_tickets) over account_history, 0),
+            'rated_tickets': coalesce(sum(rated_tickets) over account_history, 0),
+            'rating_total': coalesce(sum(rating_total) over account_history, 0),
+            'resolution_median': last_value(resolution_median ignore nulls) over account_history,
+            'on_time_invoices_due': coalesce(sum(on_time_invoices_due) over account_history, 0),
+            'invoices_paid_on_time': coalesce(sum(invoices_paid_on_time) over account_history, 0),
+            'overdue_invoices_due': coalesce(sum(overdue_invoices_due) over account_history, 0),
+            'oldest_unpaid': last_value(oldest_unpaid ignore nulls) over account_history,
+            'outstanding_invoices_due': coalesce(sum(outstanding_invoices_due) over account_history, 0),
+            'outstanding_amount': coalesce(sum(outstanding_amount) over account_history, 0),
+            'nps_answers': coalesce(sum(nps_answers) over account_history, 0),
+            'nps_promoters': coalesce(sum(nps_promoters) over account_history, 0),
+            'nps_detractors': coalesce(sum(nps_detractors) over account_history, 0),
+            'detractor_share_answers': coalesce(sum(detractor_share_answers) over account_history, 0),
+            'detractor_share_detractors': coalesce(sum(detractor_share_detractors) over account_history, 0),
+            'csat_answers': coalesce(sum(csat_answers) over account_history, 0),
+            'csat_total': coalesce(sum(csat_total) over account_history, 0),
+            'latest_nps_answer': last_value(latest_nps_answer ignore nulls) over account_history,
+            'valid_csm_rating': last_value(valid_csm_rating ignore nulls) over account_history,
+            'share_milestones_due': coalesce(sum(share_milestones_due) over account_history, 0),
+            'share_milestones_achieved': coalesce(sum(share_milestones_achieved) over account_history, 0),
+            'delay_milestones_due': coalesce(sum(delay_milestones_due) over account_history, 0),
+            'delay_milestones_achieved': coalesce(sum(delay_milestones_achieved) over account_history, 0),
+            'delay_total_days': coalesce(sum(delay_total_days) over account_history, 0),
+            'first_value_milestones_due': coalesce(sum(first_value_milestones_due) over account_history, 0)
+        } as records
+    from record_changes
+    window account_history as (partition by account_key order by day rows between unbounded preceding and current row)
+),
+
+-- Usage changes nearly every day, so its changes meet the scored days in one row per account and day.
+usage_changes as (
+    select
+        changes.account_key,
+        changes.day,
+        bool_or(changes.is_scored_day) as is_scored_day,
+        cast(sum(changes.ratio_active_users) as integer) as ratio_active_users,
+        cast(sum(changes.trend_active_users) as integer) as trend_active_users,
+        cast(sum(changes.trend_previous_active_users) as integer) as trend_previous_active_users,
+        cast(sum(changes.day_events) as integer) as day_events,
+        bit_or(changes.feature_mask) as feature_mask
     from (
         select * from scored_days
         union all by name
-        select * from summed_changes
+        select * from user_presence_deltas
         union all by name
-        select * from carried_changes
-    )
-    group by account_key, day
+        select account_key, activity_date as day, day_events, feature_mask from account_activity_days
+    ) as changes
+    inner join account_spans
+        on changes.account_key = account_spans.account_key
+    where changes.day <= account_spans.last_day
+    group by changes.account_key, changes.day
 ),
 
+-- Active users add up their interval changes; active days, events and features are read off the days
+-- of each window (one sort serves every frame).
 running_totals as (
     select
-        account_key,
-        day as score_date,
-        coalesce(sum(ratio_active_users) over account_history, 0) as ratio_active_users,
-        coalesce(sum(trend_active_users) over account_history, 0) as trend_active_users,
-        coalesce(sum(trend_previous_active_users) over account_history, 0) as trend_previous_active_users,
-        coalesce(sum(active_days) over account_history, 0) as active_days,
-        coalesce(sum(window_events) over account_history, 0) as window_events,
-        coalesce(sum(features_used) over account_history, 0) as features_used,
-        coalesce(sum(tickets_opened) over account_history, 0) as tickets_opened,
-        coalesce(sum(urgency_tickets_opened) over account_history, 0) as urgency_tickets_opened,
-        coalesce(sum(urgency_high_priority_tickets) over account_history, 0) as urgency_high_priority_tickets,
-        coalesce(sum(rated_tickets) over account_history, 0) as rated_tickets,
-        coalesce(sum(rating_total) over account_history, 0) as rating_total,
-        coalesce(sum(on_time_invoices_due) over account_history, 0) as on_time_invoices_due,
-        coalesce(sum(invoices_paid_on_time) over account_history, 0) as invoices_paid_on_time,
-        coalesce(sum(overdue_invoices_due) over account_history, 0) as overdue_invoices_due,
-        coalesce(sum(outstanding_invoices_due) over account_history, 0) as outstanding_invoices_due,
-        coalesce(sum(outstanding_amount) over account_history, 0) as outstanding_amount,
-        coalesce(sum(nps_answers) over account_history, 0) as nps_answers,
-        coalesce(sum(nps_promoters) over account_history, 0) as nps_promoters,
-        coalesce(sum(nps_detractors) over account_history, 0) as nps_detractors,
-        coalesce(sum(detractor_share_answers) over account_history, 0) as detractor_share_answers,
-        coalesce(sum(detractor_share_detractors) over account_history, 0) as detractor_share_detractors,
-        coalesce(sum(csat_answers) over account_history, 0) as csat_answers,
-        coalesce(sum(csat_total) over account_history, 0) as csat_total,
-        coalesce(sum(share_milestones_due) over account_history, 0) as share_milestones_due,
-        coalesce(sum(share_milestones_achieved) over account_history, 0) as share_milestones_achieved,
-        coalesce(sum(delay_milestones_due) over account_history, 0) as delay_milestones_due,
-        coalesce(sum(delay_milestones_achieved) over account_history, 0) as delay_milestones_achieved,
-        coalesce(sum(delay_total_days) over account_history, 0) as delay_total_days,
-        coalesce(sum(first_value_milestones_due) over account_history, 0) as first_value_milestones_due,
-        last_value(resolution_median ignore nulls) over account_history as resolution_median,
-        last_value(oldest_unpaid ignore nulls) over account_history as oldest_unpaid,
-        last_value(latest_nps_answer ignore nulls) over account_history as latest_nps_answer,
-        last_value(valid_csm_rating ignore nulls) over account_history as valid_csm_rating
-    from account_day_changes
-    window account_history as (partition by account_key order by day rows between unbounded preceding and current row)
-    qualify is_scored_day
+        usage_totals.*,
+        record_states.records
+    from (
+        select
+            account_key,
+            day as score_date,
+            coalesce(sum(ratio_active_users) over account_history, 0) as ratio_active_users,
+            coalesce(sum(trend_active_users) over account_history, 0) as trend_active_users,
+            coalesce(sum(trend_previous_active_users) over account_history, 0) as trend_previous_active_users,
+            count(day_events) over active_days_window as active_days,
+            coalesce(sum(day_events) over events_window, 0) as window_events,
+            coalesce(bit_count(bit_or(feature_mask) over features_window), 0) as features_used
+        from usage_changes
+        cross join measure_config
+        window
+            account_history as (partition by account_key order by day rows between unbounded preceding and current row),
+            active_days_window as (
+                partition by account_key order by day
+                range between active_days_window_days - 1 preceding and current row
+            ),
+            events_window as (
+                partition by account_key order by day
+                range between events_per_seat_window_days - 1 preceding and current row
+            ),
+            features_window as (
+                partition by account_key order by day
+                range between feature_breadth_window_days - 1 preceding and current row
+            )
+        qualify is_scored_day
+    ) as usage_totals
+    -- The record state of a day is the latest one on or before it.
+    asof left join record_states
+        on usage_totals.account_key = record_states.account_key
+        and usage_totals.score_date >= record_states.day
 ),
 
 -- Measures: one wide row per account-day --------------------------------------------------------------
 
-account_day_measures as materialized (
+-- What the measures need of an account besides its running totals.
+scored_accounts as (
     select
+        account_spans.account_key,
         account_spans.account_id,
         account_spans.segment,
-        staged.lifecycle_stage,
+        account_spans.licensed_seats,
+        account_spans.arr_amount,
+        account_spans.contract_start_date,
+        first_activity.first_activity_date,
+        first_value_milestones.first_value_target_date,
+        first_value_milestones.first_value_achieved_date
+    from account_spans
+    left join first_activity
+        on account_spans.account_key = first_activity.account_key
+    left join first_value_milestones
+        on account_spans.account_key = first_value_milestones.account_key
+),
+
+-- The lifecycle stage comes from the contract dates: onboarding after the start, renewal before the
+-- next anniversary (the models' formula, leap days included), adopted otherwise.
+account_days as (
+    select
+        running_totals.*,
+        scored_accounts.* exclude (account_key),
+        date_diff('day', scored_accounts.contract_start_date, running_totals.score_date) as days_since_contract_start,
+        cast(
+            scored_accounts.contract_start_date
+            + cast(cast(floor(days_since_contract_start / 365.25) as integer) + 1 as bigint) * interval 1 year
+            as date
+        ) as next_anniversary_date,
+        days_since_contract_start >= bounds.onboarding_days as is_past_onboarding,
+        case
+            when days_since_contract_start < bounds.onboarding_days then 'onboarding'
+            when date_diff('day', running_totals.score_date, next_anniversary_date) <= bounds.renewal_window_days
+                then 'renewal'
+            else 'adopted'
+        end as lifecycle_stage
+    from running_totals
+    inner join scored_accounts
+        on running_totals.account_key = scored_accounts.account_key
+    cross join bounds
+),
+
+account_day_measures as materialized (
+    select
+        account_day.account_id,
+        account_day.segment,
+        account_day.lifecycle_stage,
         scorecard_assignments.scorecard,
-        staged.score_date >= bounds.history_start_date as is_history_day,
-        staged.score_date between bounds.reference_start_date and bounds.reference_end_date as is_reference_day,
-        staged.score_date,
+        account_day.score_date >= bounds.history_start_date as is_history_day,
+        account_day.score_date between bounds.reference_start_date and bounds.reference_end_date as is_reference_day,
+        account_day.score_date,
         -- Usage. A new account that has not used the product yet has no usage data; after its first
         -- activity, or once onboarding is over, a window without events is zero usage.
         case
-            when not staged.is_past_onboarding
-                and (first_activity.first_activity_date is null or first_activity.first_activity_date > staged.score_date)
+            when not account_day.is_past_onboarding
+                and (account_day.first_activity_date is null or account_day.first_activity_date > account_day.score_date)
                 then true
             else false
         end as has_not_started_usage,
         case when not has_not_started_usage
-            then cast(staged.ratio_active_users as double) / nullif(account_spans.licensed_seats, 0)
+            then cast(account_day.ratio_active_users as double) / nullif(account_day.licensed_seats, 0)
         end as active_user_ratio,
-        case when not has_not_started_usage then cast(staged.active_days as double) end as active_days,
-        case when not has_not_started_usage then cast(staged.features_used as double) end as feature_breadth,
+        case when not has_not_started_usage then cast(account_day.active_days as double) end as active_days,
+        case when not has_not_started_usage then cast(account_day.features_used as double) end as feature_breadth,
         case when not has_not_started_usage
-            then cast(staged.window_events as double) / nullif(account_spans.licensed_seats, 0)
+            then cast(account_day.window_events as double) / nullif(account_day.licensed_seats, 0)
         end as events_per_seat,
-        case when not has_not_started_usage and staged.trend_previous_active_users > 0
-            then cast(staged.trend_active_users - staged.trend_previous_active_users as double)
-                / staged.trend_previous_active_users
+        case when not has_not_started_usage and account_day.trend_previous_active_users > 0
+            then cast(account_day.trend_active_users - account_day.trend_previous_active_users as double)
+                / account_day.trend_previous_active_users
         end as active_users_trend,
         -- Support. Ticket volume is 0, not missing, once the helpdesk feed has its first ticket.
-        case when bounds.first_ticket_date <= staged.score_date
-            then cast(staged.tickets_opened as double) / nullif(account_spans.licensed_seats, 0)
+        case when bounds.first_ticket_date <= account_day.score_date
+            then cast(coalesce(account_day.records.tickets_opened, 0) as double) / nullif(account_day.licensed_seats, 0)
         end as tickets_per_seat,
-        case when staged.urgency_tickets_opened > 0
-            then cast(staged.urgency_high_priority_tickets as double) / staged.urgency_tickets_opened
+        case when account_day.records.urgency_tickets_opened > 0
+            then cast(account_day.records.urgency_high_priority_tickets as double) / account_day.records.urgency_tickets_opened
         end as urgent_ticket_share,
-        cast(staged.resolution_median.hours as double) as median_resolution_hours,
-        case when staged.rated_tickets > 0 then cast(staged.rating_total as double) / staged.rated_tickets end
+        cast(account_day.records.resolution_median.hours as double) as median_resolution_hours,
+        case when account_day.records.rated_tickets > 0 then cast(account_day.records.rating_total as double) / account_day.records.rated_tickets end
             as ticket_csat,
         -- Payment. No invoice due in the window: nothing to judge.
-        case when staged.on_time_invoices_due > 0
-            then cast(staged.invoices_paid_on_time as double) / staged.on_time_invoices_due
+        case when account_day.records.on_time_invoices_due > 0
+            then cast(account_day.records.invoices_paid_on_time as double) / account_day.records.on_time_invoices_due
         end as on_time_payment_share,
-        case when staged.overdue_invoices_due > 0
-            then cast(coalesce(staged.score_date - staged.oldest_unpaid.due_date, 0) as double)
+        case when account_day.records.overdue_invoices_due > 0
+            then cast(coalesce(account_day.score_date - account_day.records.oldest_unpaid.due_date, 0) as double)
         end as max_days_overdue,
-        case when staged.outstanding_invoices_due > 0 and account_spans.arr_amount > 0
-            then cast(staged.outstanding_amount as double) / cast(account_spans.arr_amount as double)
+        case when account_day.records.outstanding_invoices_due > 0 and account_day.arr_amount > 0
+            then cast(account_day.records.outstanding_amount as double) / cast(account_day.arr_amount as double)
         end as outstanding_amount_ratio,
         -- Feedback.
-        case when staged.nps_answers > 0
-            then 100.0 * cast(staged.nps_promoters - staged.nps_detractors as double) / staged.nps_answers
+        case when account_day.records.nps_answers > 0
+            then 100.0 * cast(account_day.records.nps_promoters - account_day.records.nps_detractors as double) / account_day.records.nps_answers
         end as nps,
-        case when staged.latest_nps_answer.responded_date
-                >= staged.score_date + (1 - measure_config.latest_nps_score_window_days)
-            then cast(staged.latest_nps_answer.score as double)
+        case when account_day.records.latest_nps_answer.responded_date
+                >= account_day.score_date + (1 - measure_config.latest_nps_score_window_days)
+            then cast(account_day.records.latest_nps_answer.score as double)
         end as latest_nps_score,
-        case when staged.detractor_share_answers > 0
-            then cast(staged.detractor_share_detractors as double) / staged.detractor_share_answers
+        case when account_day.records.detractor_share_answers > 0
+            then cast(account_day.records.detractor_share_detractors as double) / account_day.records.detractor_share_answers
         end as detractor_share,
-        case when staged.csat_answers > 0 then cast(staged.csat_total as double) / staged.csat_answers end
+        case when account_day.records.csat_answers > 0 then cast(account_day.records.csat_total as double) / account_day.records.csat_answers end
             as survey_csat,
-        cast(staged.valid_csm_rating.rating as double) as csm_sentiment,
+        cast(account_day.records.valid_csm_rating.rating as double) as csm_sentiment,
         -- Milestones.
-        case when staged.share_milestones_due > 0
-            then cast(staged.share_milestones_achieved as double) / staged.share_milestones_due
+        case when account_day.records.share_milestones_due > 0
+            then cast(account_day.records.share_milestones_achieved as double) / account_day.records.share_milestones_due
         end as milestones_achieved_share,
-        case when staged.delay_milestones_due > 0 and staged.delay_milestones_achieved > 0
+        case when account_day.records.delay_milestones_due > 0 and account_day.records.delay_milestones_achieved > 0
             then case
-                when staged.delay_total_days < 0 then 0.0
-                else cast(staged.delay_total_days as double) / staged.delay_milestones_achieved
+                when account_day.records.delay_total_days < 0 then 0.0
+                else cast(account_day.records.delay_total_days as double) / account_day.records.delay_milestones_achieved
             end
         end as milestone_delay_days,
-        case when staged.first_value_milestones_due > 0
+        case when account_day.records.first_value_milestones_due > 0
             then cast(case
-                when first_value.first_value_target_date is null
-                    or first_value.first_value_target_date > staged.score_date
-                    or first_value.first_value_target_date
-                        < staged.score_date + (1 - measure_config.days_to_first_value_window_days)
+                when account_day.first_value_target_date is null
+                    or account_day.first_value_target_date > account_day.score_date
+                    or account_day.first_value_target_date
+                        < account_day.score_date + (1 - measure_config.days_to_first_value_window_days)
                     then null
-                when first_value.first_value_achieved_date <= staged.score_date
-                    then first_value.first_value_achieved_date - account_spans.contract_start_date
-                else staged.score_date - account_spans.contract_start_date
+                when account_day.first_value_achieved_date <= account_day.score_date
+                    then account_day.first_value_achieved_date - account_day.contract_start_date
+                else account_day.score_date - account_day.contract_start_date
             end as double)
         end as days_to_first_value
-    from (
-        select
-            running_totals.*,
-            days_since_contract_start >= bounds.onboarding_days as is_past_onboarding,
-            case
-                when days_since_contract_start < bounds.onboarding_days then 'onboarding'
-                when date_diff('day', running_totals.score_date, next_anniversary_date) <= bounds.renewal_window_days
-                    then 'renewal'
-                else 'adopted'
-            end as lifecycle_stage
-        from running_totals
-        inner join account_spans
-            on running_totals.account_key = account_spans.account_key
-        cross join bounds
-        cross join lateral (
-            select date_diff('day', account_spans.contract_start_date, running_totals.score_date) as days_since_contract_start
-        )
-        cross join lateral (
-            select cast(
-                account_spans.contract_start_date
-                + cast(cast(floor(days_since_contract_start / 365.25) as integer) + 1 as bigint) * interval 1 year
-                as date
-            ) as next_anniversary_date
-        )
-    ) as staged
-    inner join account_spans
-        on staged.account_key = account_spans.account_key
+    from account_days as account_day
     cross join bounds
     cross join measure_config
-    left join first_activity
-        on staged.account_key = first_activity.account_key
-    left join first_value_milestones as first_value
-        on staged.account_key = first_value.account_key
     left join scorecard_assignments
-        on account_spans.segment = scorecard_assignments.segment
-        and staged.lifecycle_stage = scorecard_assignments.lifecycle_stage
+        on account_day.segment = scorecard_assignments.segment
+        and account_day.lifecycle_stage = scorecard_assignments.lifecycle_stage
 ),
 
 -- Percentile yardstick: per segment, the values at percentiles 0-100 of the reference period's
@@ -1361,6 +1390,10 @@ measure_points as (
     from (
         select
             account_day_measures.*,
+            [active_user_ratio, active_days, feature_breadth, events_per_seat, active_users_trend,
+             tickets_per_seat, urgent_ticket_share, median_resolution_hours, ticket_csat, on_time_payment_share,
+             max_days_overdue, outstanding_amount_ratio, nps, latest_nps_score, detractor_share,
+             survey_csat, csm_sentiment, milestones_achieved_share, milestone_delay_days, days_to_first_value] as measure_values,
             reference.cut_values,
             -- Binary search over the 101 rising cut values: how many lie at or below (below) the value.
             case when reference.cut_values[64] <= events_per_seat then 64 else 0 end as at_or_below_64,
@@ -1400,19 +1433,7 @@ weighed as (
     select
         measure_points.*,
         scorecard_config.min_coverage,
-        cast(
-            active_user_ratio_scorecard_weight + active_days_scorecard_weight + feature_breadth_scorecard_weight
-            + events_per_seat_scorecard_weight + active_users_trend_scorecard_weight
-            + tickets_per_seat_scorecard_weight + urgent_ticket_share_scorecard_weight
-            + median_resolution_hours_scorecard_weight + ticket_csat_scorecard_weight
-            + on_time_payment_share_scorecard_weight + max_days_overdue_scorecard_weight
-            + outstanding_amount_ratio_scorecard_weight
-            + nps_scorecard_weight + latest_nps_score_scorecard_weight + detractor_share_scorecard_weight
-            + survey_csat_scorecard_weight + csm_sentiment_scorecard_weight
-            + milestones_achieved_share_scorecard_weight + milestone_delay_days_scorecard_weight
-            + days_to_first_value_scorecard_weight
-            as decimal(38, 12)
-        ) as weight_configured,
+        scorecard_config.weight_configured,
         cast(
             case when active_user_ratio_points is not null then active_user_ratio_scorecard_weight else 0 end
             + case when active_days_points is not null then active_days_scorecard_weight else 0 end
@@ -1526,31 +1547,9 @@ weighed as (
             as decimal(38, 6)
         ), 0) as raw_milestones_score,
         -- Caps test a measure's value (weighted or not, with points or not); the strictest that holds wins.
-        list_filter(
-            list_transform(score_config.caps, lambda cap: struct_insert(cap, measure_value := case cap.measure
-                when 'active_user_ratio' then active_user_ratio
-                when 'active_days' then active_days
-                when 'feature_breadth' then feature_breadth
-                when 'events_per_seat' then events_per_seat
-                when 'active_users_trend' then active_users_trend
-                when 'tickets_per_seat' then tickets_per_seat
-                when 'urgent_ticket_share' then urgent_ticket_share
-                when 'median_resolution_hours' then median_resolution_hours
-                when 'ticket_csat' then ticket_csat
-                when 'on_time_payment_share' then on_time_payment_share
-                when 'max_days_overdue' then max_days_overdue
-                when 'outstanding_amount_ratio' then outstanding_amount_ratio
-                when 'nps' then nps
-                when 'latest_nps_score' then latest_nps_score
-                when 'detractor_share' then detractor_share
-                when 'survey_csat' then survey_csat
-                when 'csm_sentiment' then csm_sentiment
-                when 'milestones_achieved_share' then milestones_achieved_share
-                when 'milestone_delay_days' then milestone_delay_days
-                when 'days_to_first_value' then days_to_first_value
-            end)),
-            lambda cap: (cap.comparison = 'greater_than' and cap.measure_value > cap.threshold)
-                or (cap.comparison = 'less_than' and cap.measure_value < cap.threshold)
+        list_filter(score_config.caps, lambda cap:
+            (cap.comparison = 'greater_than' and measure_values[cap.measure_position] > cap.threshold)
+            or (cap.comparison = 'less_than' and measure_values[cap.measure_position] < cap.threshold)
         )[1] as strictest_cap
     from measure_points
     cross join score_config
