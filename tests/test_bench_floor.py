@@ -5,10 +5,12 @@ import shutil
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 
 from orchestration.bench.floor import FloorResult, compare_with_project, run_floor
 from orchestration.settings import REPO_ROOT
+from tests.conftest import Refresh, run_refresh
 from tests.test_dbt_checks import edit_seed
 
 SEEDS = REPO_ROOT / "seeds"
@@ -72,3 +74,64 @@ def test_a_normalisation_the_floor_does_not_implement_stops_it(refreshed, seeds,
 
     with pytest.raises(duckdb.Error, match="floor.sql scores measure active_days as usage / linear"):
         run_floor(refreshed.landing, seeds, as_of=None, database=tmp_path / "floor.duckdb")
+
+
+@pytest.fixture(scope="module")
+def overlapping(small_landing: Path, dbt_manifest: Path, tmp_path_factory: pytest.TempPathFactory) -> Refresh:
+    """The small landing with exports that overlap as real ones do, refreshed by the project: a later Parquet
+    part re-sends usage events with other users and days, a later invoice file voids or settles invoices, a
+    ticket export in a folder (sorting after the single file) changes resolutions and ratings, and the survey
+    export repeats answers further down with other scores. The later row always wins."""
+    landing = tmp_path_factory.mktemp("overlapping")
+    shutil.copytree(small_landing, landing, dirs_exist_ok=True)
+
+    first_part = sorted((landing / "usage_events").glob("*.parquet"))[0]
+    events = pd.read_parquet(first_part)
+    resent = events.iloc[::3].copy()
+    resent["user_id"] = resent["user_id"].str[:-1] + "9"
+    resent["occurred_at"] = resent["occurred_at"] + pd.Timedelta(days=1)
+    resent.to_parquet(landing / "usage_events" / "usage_events_zz-resent.parquet", index=False)
+
+    invoices = pd.concat(
+        pd.read_csv(path, dtype=str, keep_default_na=False) for path in sorted((landing / "invoices").glob("*.csv"))
+    )
+    corrected = invoices.iloc[::4].copy()
+    corrected.loc[corrected.index[::2], "status"] = "void"
+    corrected.loc[corrected.index[1::2], "paid_date"] = ""
+    corrected.to_csv(landing / "invoices" / "invoices_zz-corrections.csv", index=False)
+
+    tickets = pd.read_csv(landing / "support_tickets.csv", dtype=str, keep_default_na=False)
+    updated = tickets[tickets["resolved_at"] != ""].iloc[::3].copy()
+    updated["resolved_at"] = (pd.to_datetime(updated["resolved_at"]) + pd.Timedelta(hours=30)).dt.strftime(
+        "%Y-%m-%dT%H:%M:%SZ"
+    )
+    updated["csat_rating"] = "1"
+    (landing / "support_tickets").mkdir()
+    updated.to_csv(landing / "support_tickets" / "support_tickets_update.csv", index=False)
+
+    responses = pd.read_csv(landing / "survey_responses.csv", dtype=str, keep_default_na=False)
+    repeated = responses.iloc[::2].copy()
+    repeated["score"] = "1"
+    pd.concat([responses, repeated]).to_csv(landing / "survey_responses.csv", index=False)
+
+    warehouse = tmp_path_factory.mktemp("overlapping-warehouse") / "healthscore.duckdb"
+    result = run_refresh(warehouse, landing)
+    assert result.success
+    return Refresh(warehouse=warehouse, landing=landing, result=result)
+
+
+def test_overlapping_exports_resolve_as_in_staging(refreshed, overlapping, tmp_path):
+    with duckdb.connect(str(overlapping.warehouse), read_only=True) as con:
+        con.execute(f"attach '{refreshed.warehouse}' as plain (read_only)")
+        changed_days = con.execute(
+            "select count(*) from marts.account_health_history as overlapped "
+            "inner join plain.marts.account_health_history as plain using (account_id, score_date) "
+            "where overlapped.health_score is distinct from plain.health_score"
+        ).fetchone()[0]
+    assert changed_days > 0, "the later exports must change scores, or this test shows nothing"
+
+    floor = run_floor(overlapping.landing, SEEDS, as_of=None, database=tmp_path / "floor.duckdb")
+    comparison = compare_with_project(floor.database, overlapping.warehouse, sample_size=None)
+
+    assert comparison.compared == comparison.project_rows == comparison.floor_rows
+    assert comparison.disagreeing == 0, "\n".join(map(str, comparison.first_disagreements))

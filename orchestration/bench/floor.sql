@@ -319,6 +319,7 @@ tickets as materialized (
     qualify row_number() over (partition by ticket_id order by filename desc, source_row desc) = 1
 ),
 
+-- Void invoices never count; the latest version of an invoice decides whether it is void.
 invoices as (
     select
         account_id,
@@ -326,11 +327,14 @@ invoices as (
         cast(nullif(trim(due_date), '') as date) as due_date,
         cast(nullif(trim(paid_date), '') as date) as paid_date
     from (
-        select *, row_number() over () as source_row
-        from read_csv($invoice_files, header = true, all_varchar = true, filename = true)
+        select *
+        from (
+            select *, row_number() over () as source_row
+            from read_csv($invoice_files, header = true, all_varchar = true, filename = true)
+        )
+        qualify row_number() over (partition by invoice_id order by filename desc, source_row desc) = 1
     )
     where status <> 'void'
-    qualify row_number() over (partition by invoice_id order by filename desc, source_row desc) = 1
 ),
 
 survey_responses as (
