@@ -14,21 +14,24 @@
 --   $as_of                                                     last day to score; null: the latest usage day
 -- The connection must run in UTC (floor.py sets it): timestamps become days the way the ingestion does it.
 --
--- Why it is fast where the models are slow. The models join every account-day to every row in its
--- window (count distinct over a range join). Here every window measure is a running sum over one sorted
--- pass per account:
---   * counts and sums over a window of W days: +x on the day a row starts to count and -x W days later;
---   * distinct users (and features) in the window: each user's activity days are merged into covered
---     intervals [first day, last day + W) (gaps and islands), so a user adds +1 / -1 once per interval;
---   * the window before (the trend) is the same interval changes shifted by W days;
---   * values that are not sums (median resolution time, oldest unpaid invoice, latest NPS answer, the
---     valid CSM rating) change only on a few days: they are computed on those days and carried forward.
--- All changes of one account and day are added up, then one window over (account, day) turns them into
--- the value of every day. Measures stay in wide rows (one column per measure), not one row per measure.
+-- Why it is fast where the models are slow. The models join every account-day to every row of its window
+-- (count distinct over a range join). Here every measure is read off sorted passes per account:
+--   * distinct active users: each user's activity days are merged into covered intervals
+--     [first day, last day + W) (gaps and islands), so a user adds +1 where an interval starts and -1
+--     where it ends, and a running sum gives the active users of every day; the window before (the
+--     trend) is the same changes W days later;
+--   * active days, events and distinct features: one row per account and day (the features as bits of
+--     a mask) and a frame of W days over those rows, in the same sorted pass as the running sums;
+--   * tickets, invoices, survey answers, milestones and CSM ratings change an account's totals on few
+--     days: +x when a row starts to count, -x when it leaves its window, summed on those days only;
+--     values that are not sums (median resolution time, oldest unpaid invoice, latest NPS answer, valid
+--     CSM rating) are computed on the days they can change; every scored day takes the latest state.
+-- Measures stay in wide rows (one column per measure), never one row per measure and day.
 --
 -- What it assumes, beyond the rules: the accounts export is one snapshot (on a fresh full build every day
 -- uses the same account version), it is a German Excel CSV (semicolons, decimal commas, dd.mm.yyyy), the
--- usage events are Parquet and the other sources ISO CSVs (the simulator's layout). Each measure has the
+-- usage events are Parquet and the other sources ISO CSVs (the simulator's layout), values are spelled as
+-- the source contract lists them, and there are at most 64 distinct features. Each measure has the
 -- component and normalisation listed in `implemented_measures`; a seed asking for another stops the
 -- query with an error instead of a silently different score. Windows, ramps, bands, reference period,
 -- weights, coverage, caps, bands and settings are all read from the seeds.
@@ -383,8 +386,8 @@ csm_ratings as (
 -- The calendar also covers the frozen reference period that percentile measures are ranked against.
 bounds as (
     select
-        as_of_date,
-        history_start_date,
+        coalesce(cast($as_of as date), usage_span.last_usage_date, current_date) as as_of_date,
+        coalesce(settings.configured_history_start_date, usage_span.first_usage_date, as_of_date) as history_start_date,
         case
             when settings.reference_start_date < history_start_date then settings.reference_start_date
             else history_start_date
@@ -393,15 +396,10 @@ bounds as (
         settings.reference_end_date,
         settings.onboarding_days,
         settings.renewal_window_days,
-        (select min(opened_at)::date from tickets) as first_ticket_date
+        -- Ticket volume counts as 0 rather than missing once the helpdesk feed has its first ticket.
+        (select cast(min(opened_at) as date) from tickets) as first_ticket_date
     from settings
     cross join usage_span
-    cross join lateral (
-        select coalesce(cast($as_of as date), last_usage_date, current_date) as as_of_date
-    )
-    cross join lateral (
-        select coalesce(settings.configured_history_start_date, first_usage_date, as_of_date) as history_start_date
-    )
 ),
 
 -- Each account is scored from its contract start (not before the calendar) to the as-of day, or to the
@@ -651,12 +649,12 @@ invoice_deltas as (
             unnest([
                 {
                     'day': due_date + 1,
-                    'on_time_invoices_due': 1, 'invoices_paid_on_time': (paid_date <= due_date)::integer,
+                    'on_time_invoices_due': 1, 'invoices_paid_on_time': is_paid_on_time::integer,
                     'overdue_invoices_due': 1, 'outstanding_invoices_due': 1, 'outstanding_amount': 0::decimal(18, 2)
                 },
                 {
                     'day': due_date + on_time_payment_share_window_days,
-                    'on_time_invoices_due': -1, 'invoices_paid_on_time': -(paid_date <= due_date)::integer,
+                    'on_time_invoices_due': -1, 'invoices_paid_on_time': -is_paid_on_time::integer,
                     'overdue_invoices_due': 0, 'outstanding_invoices_due': 0, 'outstanding_amount': 0::decimal(18, 2)
                 },
                 {
@@ -684,9 +682,15 @@ invoice_deltas as (
             select
                 account_invoices.*,
                 measure_config.*,
-                -- First day the invoice no longer counts as outstanding (paid, or out of the window).
-                least(due_date + outstanding_amount_ratio_window_days, coalesce(paid_date, due_date + outstanding_amount_ratio_window_days))
-                    as outstanding_until
+                coalesce(account_invoices.paid_date <= account_invoices.due_date, false) as is_paid_on_time,
+                -- First day the invoice no longer counts as outstanding: paid, or out of the window.
+                least(
+                    account_invoices.due_date + measure_config.outstanding_amount_ratio_window_days,
+                    coalesce(
+                        account_invoices.paid_date,
+                        account_invoices.due_date + measure_config.outstanding_amount_ratio_window_days
+                    )
+                ) as outstanding_until
             from account_invoices
             cross join measure_config
         )
@@ -854,32 +858,42 @@ milestone_deltas as (
                     'share_milestones_due': 0, 'delay_milestones_due': 0, 'first_value_milestones_due': -1,
                     'share_milestones_achieved': 0, 'delay_milestones_achieved': 0, 'delay_total_days': 0
                 },
-                -- Achieved counts once both hold, due (target reached) and achieved, while in the window.
-                case when achieved_date is not null and greatest(target_date, achieved_date) < target_date + milestones_achieved_share_window_days then {
-                    'day': greatest(target_date, achieved_date),
+                case when achieved_counts_from < target_date + milestones_achieved_share_window_days then {
+                    'day': achieved_counts_from,
                     'share_milestones_due': 0, 'delay_milestones_due': 0, 'first_value_milestones_due': 0,
                     'share_milestones_achieved': 1, 'delay_milestones_achieved': 0, 'delay_total_days': 0
                 } end,
-                case when achieved_date is not null and greatest(target_date, achieved_date) < target_date + milestones_achieved_share_window_days then {
+                case when achieved_counts_from < target_date + milestones_achieved_share_window_days then {
                     'day': target_date + milestones_achieved_share_window_days,
                     'share_milestones_due': 0, 'delay_milestones_due': 0, 'first_value_milestones_due': 0,
                     'share_milestones_achieved': -1, 'delay_milestones_achieved': 0, 'delay_total_days': 0
                 } end,
-                case when achieved_date is not null and greatest(target_date, achieved_date) < target_date + milestone_delay_days_window_days then {
-                    'day': greatest(target_date, achieved_date),
+                case when achieved_counts_from < target_date + milestone_delay_days_window_days then {
+                    'day': achieved_counts_from,
                     'share_milestones_due': 0, 'delay_milestones_due': 0, 'first_value_milestones_due': 0,
                     'share_milestones_achieved': 0, 'delay_milestones_achieved': 1,
                     'delay_total_days': achieved_date - target_date
                 } end,
-                case when achieved_date is not null and greatest(target_date, achieved_date) < target_date + milestone_delay_days_window_days then {
+                case when achieved_counts_from < target_date + milestone_delay_days_window_days then {
                     'day': target_date + milestone_delay_days_window_days,
                     'share_milestones_due': 0, 'delay_milestones_due': 0, 'first_value_milestones_due': 0,
                     'share_milestones_achieved': 0, 'delay_milestones_achieved': -1,
                     'delay_total_days': target_date - achieved_date
                 } end
             ]) as change
-        from account_milestones
-        cross join measure_config
+        from (
+            select
+                account_milestones.*,
+                measure_config.*,
+                -- An achievement counts once the milestone is due and achieved, and only while it is in
+                -- the window (one achieved after leaving it never counts).
+                case
+                    when account_milestones.achieved_date is not null
+                        then greatest(account_milestones.target_date, account_milestones.achieved_date)
+                end as achieved_counts_from
+            from account_milestones
+            cross join measure_config
+        )
     )
     where change is not null
 ),
