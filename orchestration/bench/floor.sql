@@ -1204,19 +1204,26 @@ account_day_measures as materialized (
 ),
 
 -- Percentile yardstick: per segment, the values at percentiles 0-100 of the reference period's
--- account-days, the value at position floor(p * (n - 1) / 100) + 1 of the sorted values.
+-- account-days, the value at position floor(p * (n - 1) / 100) + 1 of the sorted values. One row holds
+-- the segments and their cut values, 128 places per segment (the 101 cut values padded with infinity),
+-- so that a day reads its segment's cut values by position instead of carrying a copy of them.
 events_per_seat_reference as (
     select
-        segment,
-        list_transform(
-            range(0, 101),
-            lambda percentile: sorted_values[cast(floor(percentile * (len(sorted_values) - 1) / 100.0) as integer) + 1]
-        ) as cut_values
+        list(segment order by segment) as segments,
+        flatten(list(list_resize(cut_values, 128, cast('infinity' as double)) order by segment)) as cut_values
     from (
-        select segment, list(events_per_seat order by events_per_seat) as sorted_values
-        from account_day_measures
-        where is_reference_day and events_per_seat is not null
-        group by segment
+        select
+            segment,
+            list_transform(
+                range(0, 101),
+                lambda percentile: sorted_values[cast(floor(percentile * (len(sorted_values) - 1) / 100.0) as integer) + 1]
+            ) as cut_values
+        from (
+            select segment, list(events_per_seat order by events_per_seat) as sorted_values
+            from account_day_measures
+            where is_reference_day and events_per_seat is not null
+            group by segment
+        )
     )
 ),
 
@@ -1257,7 +1264,7 @@ measure_points as (
         -- Cut values rise with the percentile, so both are counts of cut values below a bound (binary
         -- search below); no reference for the segment means no points.
         cast(round(case
-            when events_per_seat is null or cut_values is null then null
+            when events_per_seat is null or cut_offset is null then null
             when events_per_seat_direction = 'higher_is_better' then greatest(cuts_at_or_below - 1, 0)
             else 100 - least(cuts_below, 100)
         end, 6) as decimal(10, 6)) as events_per_seat_points,
@@ -1412,31 +1419,37 @@ measure_points as (
              tickets_per_seat, urgent_ticket_share, median_resolution_hours, ticket_csat, on_time_payment_share,
              max_days_overdue, outstanding_amount_ratio, nps, latest_nps_score, detractor_share,
              survey_csat, csm_sentiment, milestones_achieved_share, milestone_delay_days, days_to_first_value] as measure_values,
-            reference.cut_values,
-            -- Binary search over the 101 rising cut values: how many lie at or below (below) the value.
-            case when reference.cut_values[64] <= events_per_seat then 64 else 0 end as at_or_below_64,
-            at_or_below_64 + case when reference.cut_values[at_or_below_64 + 32] <= events_per_seat then 32 else 0 end
-                as at_or_below_32,
-            at_or_below_32 + case when reference.cut_values[at_or_below_32 + 16] <= events_per_seat then 16 else 0 end
-                as at_or_below_16,
-            at_or_below_16 + case when reference.cut_values[at_or_below_16 + 8] <= events_per_seat then 8 else 0 end
-                as at_or_below_8,
-            at_or_below_8 + case when reference.cut_values[at_or_below_8 + 4] <= events_per_seat then 4 else 0 end
-                as at_or_below_4,
-            at_or_below_4 + case when reference.cut_values[at_or_below_4 + 2] <= events_per_seat then 2 else 0 end
-                as at_or_below_2,
-            at_or_below_2 + case when reference.cut_values[at_or_below_2 + 1] <= events_per_seat then 1 else 0 end
+            -- Where the day's segment starts in the cut values (null: the segment has no reference).
+            (list_position(reference.segments, account_day_measures.segment) - 1) * 128 as cut_offset,
+            -- Binary search over the segment's rising cut values: how many lie at or below (below) the value.
+            case when reference.cut_values[cut_offset + 64] <= events_per_seat then 64 else 0 end as at_or_below_after_64,
+            at_or_below_after_64 + case when reference.cut_values[cut_offset + at_or_below_after_64 + 32] <= events_per_seat then 32 else 0 end
+                as at_or_below_after_32,
+            at_or_below_after_32 + case when reference.cut_values[cut_offset + at_or_below_after_32 + 16] <= events_per_seat then 16 else 0 end
+                as at_or_below_after_16,
+            at_or_below_after_16 + case when reference.cut_values[cut_offset + at_or_below_after_16 + 8] <= events_per_seat then 8 else 0 end
+                as at_or_below_after_8,
+            at_or_below_after_8 + case when reference.cut_values[cut_offset + at_or_below_after_8 + 4] <= events_per_seat then 4 else 0 end
+                as at_or_below_after_4,
+            at_or_below_after_4 + case when reference.cut_values[cut_offset + at_or_below_after_4 + 2] <= events_per_seat then 2 else 0 end
+                as at_or_below_after_2,
+            at_or_below_after_2 + case when reference.cut_values[cut_offset + at_or_below_after_2 + 1] <= events_per_seat then 1 else 0 end
                 as cuts_at_or_below,
-            case when reference.cut_values[64] < events_per_seat then 64 else 0 end as below_64,
-            below_64 + case when reference.cut_values[below_64 + 32] < events_per_seat then 32 else 0 end as below_32,
-            below_32 + case when reference.cut_values[below_32 + 16] < events_per_seat then 16 else 0 end as below_16,
-            below_16 + case when reference.cut_values[below_16 + 8] < events_per_seat then 8 else 0 end as below_8,
-            below_8 + case when reference.cut_values[below_8 + 4] < events_per_seat then 4 else 0 end as below_4,
-            below_4 + case when reference.cut_values[below_4 + 2] < events_per_seat then 2 else 0 end as below_2,
-            below_2 + case when reference.cut_values[below_2 + 1] < events_per_seat then 1 else 0 end as cuts_below
+            case when reference.cut_values[cut_offset + 64] < events_per_seat then 64 else 0 end as below_after_64,
+            below_after_64 + case when reference.cut_values[cut_offset + below_after_64 + 32] < events_per_seat then 32 else 0 end
+                as below_after_32,
+            below_after_32 + case when reference.cut_values[cut_offset + below_after_32 + 16] < events_per_seat then 16 else 0 end
+                as below_after_16,
+            below_after_16 + case when reference.cut_values[cut_offset + below_after_16 + 8] < events_per_seat then 8 else 0 end
+                as below_after_8,
+            below_after_8 + case when reference.cut_values[cut_offset + below_after_8 + 4] < events_per_seat then 4 else 0 end
+                as below_after_4,
+            below_after_4 + case when reference.cut_values[cut_offset + below_after_4 + 2] < events_per_seat then 2 else 0 end
+                as below_after_2,
+            below_after_2 + case when reference.cut_values[cut_offset + below_after_2 + 1] < events_per_seat then 1 else 0 end
+                as cuts_below
         from account_day_measures
-        left join events_per_seat_reference as reference
-            on account_day_measures.segment = reference.segment
+        cross join events_per_seat_reference as reference
         where account_day_measures.is_history_day
     ) as days
     cross join measure_config
