@@ -1,6 +1,7 @@
 """The benchmark floor computes the project's scores: on the small simulated dataset it agrees with the
 project's history on every account-day, and the comparison notices when the floor scores differently."""
 
+import datetime as dt
 import shutil
 from pathlib import Path
 
@@ -10,8 +11,9 @@ import pytest
 
 from orchestration.bench.floor import FloorResult, compare_with_project, run_floor
 from orchestration.settings import REPO_ROOT
-from tests.conftest import Refresh, run_refresh
+from tests.conftest import END_DATE, Refresh, copy_project, run_refresh
 from tests.test_dbt_checks import edit_seed
+from tests.test_scoring_engine import build
 
 SEEDS = REPO_ROOT / "seeds"
 
@@ -53,6 +55,28 @@ def test_a_sample_is_drawn_the_same_way_every_time(refreshed, floor):
     assert first == again
     assert first.compared == 300
     assert first.agrees
+
+
+def test_an_earlier_as_of_day_and_a_later_history_start_agree(refreshed, tmp_path):
+    """Scored up to an earlier day, with the history starting after the reference period: the reference
+    days are computed but not kept, and nothing after the as-of day counts."""
+    project = copy_project(tmp_path)
+    warehouse = tmp_path / "rebuilt.duckdb"
+    shutil.copy(refreshed.warehouse, warehouse)
+    as_of, history_start = END_DATE - dt.timedelta(days=40), dt.date(2026, 4, 15)
+    edit_seed(
+        project.parent / "seeds", "scoring_settings", {"setting": "history_start_date"}, {"value": str(history_start)}
+    )
+    build(project, warehouse, score_as_of_date=str(as_of), rebuild_history=True)
+
+    floor = run_floor(refreshed.landing, project.parent / "seeds", as_of=as_of, database=tmp_path / "floor.duckdb")
+    comparison = compare_with_project(floor.database, warehouse, sample_size=None)
+
+    assert floor.last_score_date == as_of
+    with duckdb.connect(str(floor.database), read_only=True) as con:
+        assert con.execute("select min(score_date) from floor_scores").fetchone()[0] == history_start
+    assert comparison.compared == comparison.project_rows == comparison.floor_rows
+    assert comparison.disagreeing == 0, "\n".join(map(str, comparison.first_disagreements))
 
 
 def test_the_comparison_fails_when_the_floor_weighs_differently(refreshed, seeds, tmp_path):
