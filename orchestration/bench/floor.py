@@ -9,7 +9,6 @@ from the same files, so the floor is known to compute the same scores before its
 from __future__ import annotations
 
 import datetime as dt
-import re
 import tempfile
 import time
 from dataclasses import dataclass
@@ -108,8 +107,6 @@ def run_floor(
     `memory_limit` and a spill directory next to the database, so a large portfolio spills to disk
     instead of exhausting memory. The time is that of the query alone, files read included.
     """
-    if not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B", memory_limit):
-        raise ValueError(f"memory_limit {memory_limit!r} is not like '3GB'")
     parameters = {**landing_parameters(landing_dir), "seeds_dir": str(seeds_dir), "as_of": as_of}
     if database is None:
         database = Path(tempfile.mkdtemp(prefix="healthscore-floor-")) / "floor.duckdb"
