@@ -199,8 +199,8 @@ scorecard_measure_weights as (
         and measure_settings.component = components.component
 ),
 
--- One row per scorecard: <measure>_measure_weight and <measure>_scorecard_weight columns, the minimum
--- coverage and the weight of all its measures.
+-- One row per scorecard: its minimum coverage, the weight of all its measures, <component>_weight and
+-- <measure>_measure_weight (the weight inside the component) columns.
 scorecard_config as (
     select
         scorecards.scorecard,
@@ -210,10 +210,21 @@ scorecard_config as (
             from scorecard_measure_weights
             where scorecard_measure_weights.scorecard = scorecards.scorecard
         ) as weight_configured,
-        weights.* exclude (scorecard)
+        component_weights.* exclude (scorecard),
+        measure_weights.* exclude (scorecard)
     from read_csv($seeds_dir || '/scorecards.csv', header = true, all_varchar = true) as scorecards
     left join (
-        pivot (select scorecard, measure, measure_weight, scorecard_weight from scorecard_measure_weights)
+        pivot (
+            select scorecard, component, cast(weight as decimal(9, 6)) as weight
+            from read_csv($seeds_dir || '/scorecard_components.csv', header = true, all_varchar = true)
+        )
+        on component in ('usage', 'support', 'payment', 'feedback', 'milestones')
+        using any_value(weight) as weight
+        group by scorecard
+    ) as component_weights
+        on scorecards.scorecard = component_weights.scorecard
+    left join (
+        pivot (select scorecard, measure, measure_weight from scorecard_measure_weights)
         on measure in (
             'active_user_ratio', 'active_days', 'feature_breadth', 'events_per_seat', 'active_users_trend',
             'tickets_per_seat', 'urgent_ticket_share', 'median_resolution_hours', 'ticket_csat',
@@ -221,10 +232,10 @@ scorecard_config as (
             'nps', 'latest_nps_score', 'detractor_share', 'survey_csat', 'csm_sentiment',
             'milestones_achieved_share', 'milestone_delay_days', 'days_to_first_value'
         )
-        using any_value(measure_weight) as measure_weight, any_value(scorecard_weight) as scorecard_weight
+        using any_value(measure_weight) as measure_weight
         group by scorecard
-    ) as weights
-        on scorecards.scorecard = weights.scorecard
+    ) as measure_weights
+        on scorecards.scorecard = measure_weights.scorecard
 ),
 
 -- Landing files, read as the ingestion and staging read them ------------------------------------------
@@ -1458,125 +1469,85 @@ measure_points as (
     where unsupported_measure_settings.problems = 0
 ),
 
--- Weights: measures without data drop out and their weight is spread over the measures with data.
--- Sums are exact decimals of the models' types, divided once, so the same doubles come out.
-weighed as (
+-- Weights. A measure's weight in the scorecard is its component's weight times its weight inside the
+-- component; measures without data drop out and their weight is spread over the measures with data. So
+-- per component: the points weighted inside it and the weight of its measures with data, which give the
+-- component score (for display) and, times the component's weight, the score's parts. Exact decimals of
+-- the models' types, divided once, so that the same doubles come out.
+component_sums as (
     select
         measure_points.*,
-        scorecard_config.min_coverage,
-        scorecard_config.weight_configured,
+        scorecard_config.* exclude (scorecard),
         cast(
-            case when active_user_ratio_points is not null then active_user_ratio_scorecard_weight else 0 end
-            + case when active_days_points is not null then active_days_scorecard_weight else 0 end
-            + case when feature_breadth_points is not null then feature_breadth_scorecard_weight else 0 end
-            + case when events_per_seat_points is not null then events_per_seat_scorecard_weight else 0 end
-            + case when active_users_trend_points is not null then active_users_trend_scorecard_weight else 0 end
-            + case when tickets_per_seat_points is not null then tickets_per_seat_scorecard_weight else 0 end
-            + case when urgent_ticket_share_points is not null then urgent_ticket_share_scorecard_weight else 0 end
-            + case when median_resolution_hours_points is not null then median_resolution_hours_scorecard_weight else 0 end
-            + case when ticket_csat_points is not null then ticket_csat_scorecard_weight else 0 end
-            + case when on_time_payment_share_points is not null then on_time_payment_share_scorecard_weight else 0 end
-            + case when max_days_overdue_points is not null then max_days_overdue_scorecard_weight else 0 end
-            + case when outstanding_amount_ratio_points is not null then outstanding_amount_ratio_scorecard_weight else 0 end
-            + case when nps_points is not null then nps_scorecard_weight else 0 end
-            + case when latest_nps_score_points is not null then latest_nps_score_scorecard_weight else 0 end
-            + case when detractor_share_points is not null then detractor_share_scorecard_weight else 0 end
-            + case when survey_csat_points is not null then survey_csat_scorecard_weight else 0 end
-            + case when csm_sentiment_points is not null then csm_sentiment_scorecard_weight else 0 end
-            + case when milestones_achieved_share_points is not null then milestones_achieved_share_scorecard_weight else 0 end
-            + case when milestone_delay_days_points is not null then milestone_delay_days_scorecard_weight else 0 end
-            + case when days_to_first_value_points is not null then days_to_first_value_scorecard_weight else 0 end
+            coalesce(active_user_ratio_measure_weight * active_user_ratio_points, 0)
+            + coalesce(active_days_measure_weight * active_days_points, 0)
+            + coalesce(feature_breadth_measure_weight * feature_breadth_points, 0)
+            + coalesce(events_per_seat_measure_weight * events_per_seat_points, 0)
+            + coalesce(active_users_trend_measure_weight * active_users_trend_points, 0)
             as decimal(38, 12)
-        ) as weight_with_data,
+        ) as usage_weighted_points,
         cast(
-            coalesce(cast(active_user_ratio_scorecard_weight * active_user_ratio_points as decimal(38, 18)), 0)
-            + coalesce(cast(active_days_scorecard_weight * active_days_points as decimal(38, 18)), 0)
-            + coalesce(cast(feature_breadth_scorecard_weight * feature_breadth_points as decimal(38, 18)), 0)
-            + coalesce(cast(events_per_seat_scorecard_weight * events_per_seat_points as decimal(38, 18)), 0)
-            + coalesce(cast(active_users_trend_scorecard_weight * active_users_trend_points as decimal(38, 18)), 0)
-            + coalesce(cast(tickets_per_seat_scorecard_weight * tickets_per_seat_points as decimal(38, 18)), 0)
-            + coalesce(cast(urgent_ticket_share_scorecard_weight * urgent_ticket_share_points as decimal(38, 18)), 0)
-            + coalesce(cast(median_resolution_hours_scorecard_weight * median_resolution_hours_points as decimal(38, 18)), 0)
-            + coalesce(cast(ticket_csat_scorecard_weight * ticket_csat_points as decimal(38, 18)), 0)
-            + coalesce(cast(on_time_payment_share_scorecard_weight * on_time_payment_share_points as decimal(38, 18)), 0)
-            + coalesce(cast(max_days_overdue_scorecard_weight * max_days_overdue_points as decimal(38, 18)), 0)
-            + coalesce(cast(outstanding_amount_ratio_scorecard_weight * outstanding_amount_ratio_points as decimal(38, 18)), 0)
-            + coalesce(cast(nps_scorecard_weight * nps_points as decimal(38, 18)), 0)
-            + coalesce(cast(latest_nps_score_scorecard_weight * latest_nps_score_points as decimal(38, 18)), 0)
-            + coalesce(cast(detractor_share_scorecard_weight * detractor_share_points as decimal(38, 18)), 0)
-            + coalesce(cast(survey_csat_scorecard_weight * survey_csat_points as decimal(38, 18)), 0)
-            + coalesce(cast(csm_sentiment_scorecard_weight * csm_sentiment_points as decimal(38, 18)), 0)
-            + coalesce(cast(milestones_achieved_share_scorecard_weight * milestones_achieved_share_points as decimal(38, 18)), 0)
-            + coalesce(cast(milestone_delay_days_scorecard_weight * milestone_delay_days_points as decimal(38, 18)), 0)
-            + coalesce(cast(days_to_first_value_scorecard_weight * days_to_first_value_points as decimal(38, 18)), 0)
-            as decimal(38, 18)
-        ) as weighted_points,
-        -- Component scores, for display: the component's measures with data, weighted inside the component.
-        cast(
-            coalesce(cast(active_user_ratio_measure_weight * active_user_ratio_points as decimal(38, 12)), 0)
-            + coalesce(cast(active_days_measure_weight * active_days_points as decimal(38, 12)), 0)
-            + coalesce(cast(feature_breadth_measure_weight * feature_breadth_points as decimal(38, 12)), 0)
-            + coalesce(cast(events_per_seat_measure_weight * events_per_seat_points as decimal(38, 12)), 0)
-            + coalesce(cast(active_users_trend_measure_weight * active_users_trend_points as decimal(38, 12)), 0)
-            as double
-        ) / nullif(cast(
             case when active_user_ratio_points is not null then active_user_ratio_measure_weight else 0 end
             + case when active_days_points is not null then active_days_measure_weight else 0 end
             + case when feature_breadth_points is not null then feature_breadth_measure_weight else 0 end
             + case when events_per_seat_points is not null then events_per_seat_measure_weight else 0 end
             + case when active_users_trend_points is not null then active_users_trend_measure_weight else 0 end
             as decimal(38, 6)
-        ), 0) as raw_usage_score,
+        ) as usage_weight_with_data,
         cast(
-            coalesce(cast(tickets_per_seat_measure_weight * tickets_per_seat_points as decimal(38, 12)), 0)
-            + coalesce(cast(urgent_ticket_share_measure_weight * urgent_ticket_share_points as decimal(38, 12)), 0)
-            + coalesce(cast(median_resolution_hours_measure_weight * median_resolution_hours_points as decimal(38, 12)), 0)
-            + coalesce(cast(ticket_csat_measure_weight * ticket_csat_points as decimal(38, 12)), 0)
-            as double
-        ) / nullif(cast(
+            coalesce(tickets_per_seat_measure_weight * tickets_per_seat_points, 0)
+            + coalesce(urgent_ticket_share_measure_weight * urgent_ticket_share_points, 0)
+            + coalesce(median_resolution_hours_measure_weight * median_resolution_hours_points, 0)
+            + coalesce(ticket_csat_measure_weight * ticket_csat_points, 0)
+            as decimal(38, 12)
+        ) as support_weighted_points,
+        cast(
             case when tickets_per_seat_points is not null then tickets_per_seat_measure_weight else 0 end
             + case when urgent_ticket_share_points is not null then urgent_ticket_share_measure_weight else 0 end
             + case when median_resolution_hours_points is not null then median_resolution_hours_measure_weight else 0 end
             + case when ticket_csat_points is not null then ticket_csat_measure_weight else 0 end
             as decimal(38, 6)
-        ), 0) as raw_support_score,
+        ) as support_weight_with_data,
         cast(
-            coalesce(cast(on_time_payment_share_measure_weight * on_time_payment_share_points as decimal(38, 12)), 0)
-            + coalesce(cast(max_days_overdue_measure_weight * max_days_overdue_points as decimal(38, 12)), 0)
-            + coalesce(cast(outstanding_amount_ratio_measure_weight * outstanding_amount_ratio_points as decimal(38, 12)), 0)
-            as double
-        ) / nullif(cast(
+            coalesce(on_time_payment_share_measure_weight * on_time_payment_share_points, 0)
+            + coalesce(max_days_overdue_measure_weight * max_days_overdue_points, 0)
+            + coalesce(outstanding_amount_ratio_measure_weight * outstanding_amount_ratio_points, 0)
+            as decimal(38, 12)
+        ) as payment_weighted_points,
+        cast(
             case when on_time_payment_share_points is not null then on_time_payment_share_measure_weight else 0 end
             + case when max_days_overdue_points is not null then max_days_overdue_measure_weight else 0 end
             + case when outstanding_amount_ratio_points is not null then outstanding_amount_ratio_measure_weight else 0 end
             as decimal(38, 6)
-        ), 0) as raw_payment_score,
+        ) as payment_weight_with_data,
         cast(
-            coalesce(cast(nps_measure_weight * nps_points as decimal(38, 12)), 0)
-            + coalesce(cast(latest_nps_score_measure_weight * latest_nps_score_points as decimal(38, 12)), 0)
-            + coalesce(cast(detractor_share_measure_weight * detractor_share_points as decimal(38, 12)), 0)
-            + coalesce(cast(survey_csat_measure_weight * survey_csat_points as decimal(38, 12)), 0)
-            + coalesce(cast(csm_sentiment_measure_weight * csm_sentiment_points as decimal(38, 12)), 0)
-            as double
-        ) / nullif(cast(
+            coalesce(nps_measure_weight * nps_points, 0)
+            + coalesce(latest_nps_score_measure_weight * latest_nps_score_points, 0)
+            + coalesce(detractor_share_measure_weight * detractor_share_points, 0)
+            + coalesce(survey_csat_measure_weight * survey_csat_points, 0)
+            + coalesce(csm_sentiment_measure_weight * csm_sentiment_points, 0)
+            as decimal(38, 12)
+        ) as feedback_weighted_points,
+        cast(
             case when nps_points is not null then nps_measure_weight else 0 end
             + case when latest_nps_score_points is not null then latest_nps_score_measure_weight else 0 end
             + case when detractor_share_points is not null then detractor_share_measure_weight else 0 end
             + case when survey_csat_points is not null then survey_csat_measure_weight else 0 end
             + case when csm_sentiment_points is not null then csm_sentiment_measure_weight else 0 end
             as decimal(38, 6)
-        ), 0) as raw_feedback_score,
+        ) as feedback_weight_with_data,
         cast(
-            coalesce(cast(milestones_achieved_share_measure_weight * milestones_achieved_share_points as decimal(38, 12)), 0)
-            + coalesce(cast(milestone_delay_days_measure_weight * milestone_delay_days_points as decimal(38, 12)), 0)
-            + coalesce(cast(days_to_first_value_measure_weight * days_to_first_value_points as decimal(38, 12)), 0)
-            as double
-        ) / nullif(cast(
+            coalesce(milestones_achieved_share_measure_weight * milestones_achieved_share_points, 0)
+            + coalesce(milestone_delay_days_measure_weight * milestone_delay_days_points, 0)
+            + coalesce(days_to_first_value_measure_weight * days_to_first_value_points, 0)
+            as decimal(38, 12)
+        ) as milestones_weighted_points,
+        cast(
             case when milestones_achieved_share_points is not null then milestones_achieved_share_measure_weight else 0 end
             + case when milestone_delay_days_points is not null then milestone_delay_days_measure_weight else 0 end
             + case when days_to_first_value_points is not null then days_to_first_value_measure_weight else 0 end
             as decimal(38, 6)
-        ), 0) as raw_milestones_score,
+        ) as milestones_weight_with_data,
         -- Caps test a measure's value (weighted or not, with points or not); the strictest that holds wins.
         list_filter(score_config.caps, lambda cap:
             (cap.comparison = 'greater_than' and measure_values[cap.measure_position] > cap.threshold)
@@ -1586,6 +1557,33 @@ weighed as (
     cross join score_config
     left join scorecard_config
         on measure_points.scorecard = scorecard_config.scorecard
+),
+
+weighed as (
+    select
+        *,
+        cast(
+            usage_weight * usage_weight_with_data
+            + support_weight * support_weight_with_data
+            + payment_weight * payment_weight_with_data
+            + feedback_weight * feedback_weight_with_data
+            + milestones_weight * milestones_weight_with_data
+            as decimal(38, 12)
+        ) as weight_with_data,
+        cast(
+            usage_weight * usage_weighted_points
+            + support_weight * support_weighted_points
+            + payment_weight * payment_weighted_points
+            + feedback_weight * feedback_weighted_points
+            + milestones_weight * milestones_weighted_points
+            as decimal(38, 18)
+        ) as weighted_points,
+        cast(usage_weighted_points as double) / nullif(usage_weight_with_data, 0) as raw_usage_score,
+        cast(support_weighted_points as double) / nullif(support_weight_with_data, 0) as raw_support_score,
+        cast(payment_weighted_points as double) / nullif(payment_weight_with_data, 0) as raw_payment_score,
+        cast(feedback_weighted_points as double) / nullif(feedback_weight_with_data, 0) as raw_feedback_score,
+        cast(milestones_weighted_points as double) / nullif(milestones_weight_with_data, 0) as raw_milestones_score
+    from component_sums
 ),
 
 -- Coverage below the scorecard's minimum: no score. A cap only ever lowers a score.
