@@ -452,7 +452,7 @@ feature_bits as (
             when count(*) over () > 64 then error('floor.sql counts at most 64 distinct features')
             else cast(1 as ubigint) << cast(row_number() over (order by feature) - 1 as ubigint)
         end as feature_bit
-    from (select distinct feature from usage_events)
+    from (select distinct feature from usage_events where feature is not null)
 ),
 
 account_user_days as materialized (
@@ -465,7 +465,7 @@ account_user_days as materialized (
     from usage_events
     inner join account_spans
         on usage_events.account_id = account_spans.account_id
-    inner join feature_bits
+    left join feature_bits
         on usage_events.feature = feature_bits.feature
     group by account_spans.account_key, usage_events.user_id, usage_events.activity_date
 ),
