@@ -57,13 +57,21 @@ def test_refresh_job_runs_in_one_process_and_is_scheduled_daily(defs):
 
 
 def test_dbt_build_args():
-    assert dbt_build_args(DbtBuildConfig()) == ["build"]
+    assert dbt_build_args(DbtBuildConfig()) == ["build", "--exclude", "test_type:unit"]
     assert dbt_build_args(DbtBuildConfig(score_as_of_date="2026-06-30")) == [
         "build",
+        "--exclude",
+        "test_type:unit",
         "--vars",
         '{"score_as_of_date": "2026-06-30"}',
     ]
-    assert dbt_build_args(DbtBuildConfig(rebuild_history=True)) == ["build", "--vars", '{"rebuild_history": true}']
+    assert dbt_build_args(DbtBuildConfig(rebuild_history=True)) == [
+        "build",
+        "--exclude",
+        "test_type:unit",
+        "--vars",
+        '{"rebuild_history": true}',
+    ]
 
 
 def test_python_checks_sit_next_to_their_assets_and_only_invariants_block(defs):

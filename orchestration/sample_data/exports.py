@@ -20,6 +20,8 @@ def export_as_of(result: SimulationResult, day: dt.date) -> SimulationResult:
     end = pd.Timestamp(day + dt.timedelta(days=1))
 
     def known(frame: pd.DataFrame, column: str) -> pd.Series:
+        if column not in frame:  # a source without any row has no columns either
+            return pd.Series(True, index=frame.index)
         values = pd.to_datetime(frame[column])
         if values.dt.tz is not None:
             values = values.dt.tz_convert(None)
@@ -34,7 +36,7 @@ def export_as_of(result: SimulationResult, day: dt.date) -> SimulationResult:
 
     tickets = frames["support_tickets"]
     tickets = tickets[known(tickets, "opened_at")].copy()
-    for column in ("first_response_at", "resolved_at"):
+    for column in ("first_response_at", "resolved_at") if len(tickets) else ():
         tickets[column] = tickets[column].where(known(tickets, column).fillna(False))
     unresolved = tickets["resolved_at"].isna()
     tickets.loc[unresolved & tickets["status"].isin(["solved", "closed"]), "status"] = "open"

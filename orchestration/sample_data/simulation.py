@@ -600,7 +600,13 @@ def simulate(accounts: int, days: int, seed: int, end_date: dt.date, usage_scale
         profile = SEGMENTS[int(rng.choice(len(SEGMENTS), p=shares))]
         simulator.run(number, profile, used_names)
 
-    frames = {name: pd.DataFrame(rows[name]) for name in rows if name != "usage_events"}
+    contracts = load_contracts()
+    # A source without any row still has its columns, as a real export with no rows has its header.
+    frames = {
+        name: pd.DataFrame(rows[name]) if rows[name] else pd.DataFrame(columns=list(contracts[name].column_names))
+        for name in rows
+        if name != "usage_events"
+    }
     frames["usage_events"] = _usage_frame(rows["usage_events"])
     for name, key_prefix, key in (
         ("support_tickets", "TCK", "ticket_id"),
@@ -608,5 +614,6 @@ def simulate(accounts: int, days: int, seed: int, end_date: dt.date, usage_scale
         ("survey_responses", "RSP", "response_id"),
     ):
         frame = frames[name]
-        frame.insert(0, key, [f"{key_prefix}-{i:07d}" for i in range(1, len(frame) + 1)])
+        if key not in frame:
+            frame.insert(0, key, [f"{key_prefix}-{i:07d}" for i in range(1, len(frame) + 1)])
     return SimulationResult(frames)
