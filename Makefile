@@ -16,6 +16,8 @@ install: $(VENV)/.installed $(DAGSTER_HOME)/dagster.yaml
 $(VENV)/.installed: requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -r requirements.lock
+	# The project on the environment's path: the Dagster UI's processes load orchestration.run_history.
+	echo "$(CURDIR)" > "$$($(BIN)/python -c 'import site; print(site.getsitepackages()[0])')/healthscore.pth"
 	touch $@
 
 $(DAGSTER_HOME)/dagster.yaml: orchestration/dagster.yaml
