@@ -40,8 +40,9 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
     """SqliteEventLogStorage whose connections stay open between events."""
 
     def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None):
-        super().__init__(base_dir, inst_data)
+        # Before Dagster's own set-up, which already connects when it creates a new history.
         self._engines: OrderedDict[str, Engine] = OrderedDict()
+        super().__init__(base_dir, inst_data)
 
     @classmethod
     def config_type(cls):

@@ -12,6 +12,7 @@ import sys
 
 import duckdb
 
+from orchestration.defs.dbt.assets import DbtBuildConfig, dbt_build_args
 from orchestration.defs.dbt.project import dbt_project
 from orchestration.defs.ingestion.contract import load_contracts
 from orchestration.defs.ingestion.freshness import load_expectations, source_freshness
@@ -47,7 +48,7 @@ def main() -> int:
     build = subprocess.run(
         [
             "dbt",
-            "build",
+            *dbt_build_args(DbtBuildConfig()),
             "--project-dir",
             str(dbt_project.project_dir),
             "--profiles-dir",
