@@ -103,9 +103,9 @@ def test_a_normalisation_the_floor_does_not_implement_stops_it(refreshed, seeds,
 @pytest.fixture(scope="module")
 def overlapping(small_landing: Path, dbt_manifest: Path, tmp_path_factory: pytest.TempPathFactory) -> Refresh:
     """The small landing with exports that overlap as real ones do, refreshed by the project: a later Parquet
-    part re-sends usage events with other users and days, a later invoice file voids or settles invoices, a
-    ticket export in a folder (sorting after the single file) changes resolutions and ratings, and the survey
-    export repeats answers further down with other scores. The later row always wins."""
+    part re-sends usage events with other users and days (an event counts once per day), a later invoice file
+    voids or settles invoices, a ticket export in a folder (sorting after the single file) changes resolutions
+    and ratings, and a later survey export repeats answers with other scores. The later row always wins."""
     landing = tmp_path_factory.mktemp("overlapping")
     shutil.copytree(small_landing, landing, dirs_exist_ok=True)
 
@@ -133,10 +133,13 @@ def overlapping(small_landing: Path, dbt_manifest: Path, tmp_path_factory: pytes
     (landing / "support_tickets").mkdir()
     updated.to_csv(landing / "support_tickets" / "support_tickets_update.csv", index=False)
 
+    # A later export repeats answers with other scores. (Within one file the loader sets conflicting
+    # repeats aside, since nothing says which is right; across files the later file wins.)
     responses = pd.read_csv(landing / "survey_responses.csv", dtype=str, keep_default_na=False)
     repeated = responses.iloc[::2].copy()
     repeated["score"] = "1"
-    pd.concat([responses, repeated]).to_csv(landing / "survey_responses.csv", index=False)
+    (landing / "survey_responses").mkdir()
+    repeated.to_csv(landing / "survey_responses" / "survey_responses_update.csv", index=False)
 
     warehouse = tmp_path_factory.mktemp("overlapping-warehouse") / "healthscore.duckdb"
     result = run_refresh(warehouse, landing)

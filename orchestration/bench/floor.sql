@@ -273,50 +273,54 @@ cancellations as (
 ),
 
 usage_files as not materialized (
-    select event_id, account_id, user_id, feature, occurred_at, filename, file_row_number
+    select
+        event_id,
+        account_id,
+        user_id,
+        feature,
+        -- The UTC day, as the ingestion takes it (counted from the epoch: a time zone cast per event would
+        -- be the slowest step of reading them).
+        date '1970-01-01' + cast(epoch_us(occurred_at) // 86400000000 as integer) as activity_date,
+        filename,
+        file_row_number
     from read_parquet($usage_event_files, filename = true, file_row_number = true)
 ),
 
--- Where an event id was landed twice the row from the file sorting last wins, as in staging. Finding the
--- repeated ids first keeps the usual case (none) an anti-join instead of a window over every event.
+-- Where an event id was landed twice on one day the row from the file sorting last wins, as in staging
+-- (which de-duplicates per day). Finding the repeated ids first keeps the usual case (none) an anti-join
+-- instead of a window over every event.
 repeated_event_ids as materialized (
-    select event_id from usage_files group by event_id having count(*) > 1
+    select activity_date, event_id from usage_files group by activity_date, event_id having count(*) > 1
 ),
 
 usage_events as not materialized (
     select account_id, user_id, feature, activity_date
-    from (
-        select
-            usage_files.account_id,
-            usage_files.user_id,
-            usage_files.feature,
-            -- The UTC day, as the ingestion takes it (counted from the epoch: a time zone cast per event
-            -- would be the slowest step of reading them).
-            date '1970-01-01' + cast(epoch_us(usage_files.occurred_at) // 86400000000 as integer) as activity_date
-        from usage_files
-        anti join repeated_event_ids
-            on usage_files.event_id = repeated_event_ids.event_id
-    )
+    from usage_files
+    anti join repeated_event_ids
+        on usage_files.activity_date = repeated_event_ids.activity_date
+        and usage_files.event_id = repeated_event_ids.event_id
     union all
     select account_id, user_id, feature, activity_date
     from (
-        select
-            usage_files.account_id,
-            usage_files.user_id,
-            usage_files.feature,
-            date '1970-01-01' + cast(epoch_us(usage_files.occurred_at) // 86400000000 as integer) as activity_date
+        select usage_files.account_id, usage_files.user_id, usage_files.feature, usage_files.activity_date
         from usage_files
         semi join repeated_event_ids
-            on usage_files.event_id = repeated_event_ids.event_id
+            on usage_files.activity_date = repeated_event_ids.activity_date
+            and usage_files.event_id = repeated_event_ids.event_id
         qualify row_number() over (
-            partition by usage_files.event_id order by usage_files.filename desc, usage_files.file_row_number desc
+            partition by usage_files.activity_date, usage_files.event_id
+            order by usage_files.filename desc, usage_files.file_row_number desc
         ) = 1
     )
 ),
 
--- Over all events, also of accounts missing from the CRM export: they set the as-of day.
+-- Over the events of accounts the CRM export knows (the loader sets the others aside): they set the as-of
+-- day.
 usage_span as (
-    select min(activity_date) as first_usage_date, max(activity_date) as last_usage_date from usage_events
+    select min(activity_date) as first_usage_date, max(activity_date) as last_usage_date
+    from usage_events
+    semi join accounts
+        on usage_events.account_id = accounts.account_id
 ),
 
 tickets as materialized (
