@@ -21,7 +21,12 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         jobs=[refresh_all_job],
         schedules=[daily_refresh_schedule],
         resources={
-            "warehouse": WarehouseResource(path=str(settings.warehouse_path)),
+            "warehouse": WarehouseResource(
+                path=str(settings.warehouse_path),
+                raw_dir=str(settings.raw_dir),
+                memory_limit=settings.memory_limit,
+                spill_dir=str(settings.spill_dir),
+            ),
             "landing": LandingResource(directory=str(settings.landing_dir)),
             "serving": ServingResource(path=str(settings.serving_path)),
             "dbt": DbtCliResource(project_dir=dbt_project, profiles_dir=str(dbt_project.profiles_dir)),

@@ -3,6 +3,8 @@
 HEALTHSCORE_WAREHOUSE    DuckDB file the pipeline writes (default: warehouse/healthscore.duckdb)
 HEALTHSCORE_LANDING_DIR  directory holding the raw source files (default: seeds/landing, the sample)
 HEALTHSCORE_SERVING      read-only DuckDB file BI tools query (default: warehouse/serving/healthscore.duckdb)
+HEALTHSCORE_RAW_DIR      checked landed files as Parquet (default: raw/ next to the warehouse file)
+HEALTHSCORE_MEMORY_LIMIT memory DuckDB may use before it spills to disk, for loading and for dbt (default: 2GB)
 DAGSTER_HOME             run history and logs (default: .dagster, set by the Makefile)
 """
 
@@ -19,11 +21,21 @@ STAGING_MODELS_DIR = DBT_PROJECT_DIR / "models" / "staging"
 SAMPLE_LANDING_DIR = REPO_ROOT / "seeds" / "landing"
 
 
+DEFAULT_MEMORY_LIMIT = "2GB"
+
+
 @dataclass(frozen=True)
 class Settings:
     warehouse_path: Path
     landing_dir: Path
     serving_path: Path
+    raw_dir: Path
+    memory_limit: str
+
+    @property
+    def spill_dir(self) -> Path:
+        """Where DuckDB writes what does not fit in memory_limit."""
+        return self.warehouse_path.parent / "spill"
 
 
 def _absolute(value: str) -> Path:
@@ -39,8 +51,19 @@ def load_settings() -> Settings:
     serving = _absolute(
         os.environ.get("HEALTHSCORE_SERVING", str(REPO_ROOT / "warehouse" / "serving" / "healthscore.duckdb"))
     )
+    raw = _absolute(os.environ.get("HEALTHSCORE_RAW_DIR", str(warehouse.parent / "raw")))
+    settings = Settings(
+        warehouse_path=warehouse,
+        landing_dir=landing,
+        serving_path=serving,
+        raw_dir=raw,
+        memory_limit=os.environ.get("HEALTHSCORE_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT),
+    )
+    # The dbt profile reads these.
     os.environ["HEALTHSCORE_WAREHOUSE"] = str(warehouse)
+    os.environ["HEALTHSCORE_MEMORY_LIMIT"] = settings.memory_limit
+    os.environ["HEALTHSCORE_SPILL_DIR"] = str(settings.spill_dir)
     scripts = str(Path(sys.executable).parent)
     if scripts not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
-    return Settings(warehouse_path=warehouse, landing_dir=landing, serving_path=serving)
+    return settings

@@ -9,17 +9,33 @@ import duckdb
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    """The DuckDB file every asset writes. DuckDB allows one writer per file, so runs are serialised."""
+    """The DuckDB file every asset writes, and the Parquet files of the raw layer beside it. DuckDB allows one
+    writer per file, so runs are serialised."""
 
     path: str
+    raw_dir: str
+    memory_limit: str = "2GB"
+    spill_dir: str = ""
 
     @property
     def file(self) -> Path:
         return Path(self.path)
 
+    @property
+    def raw_path(self) -> Path:
+        return Path(self.raw_dir)
+
     def connect(self, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+        """A connection that spills to disk beyond `memory_limit` instead of taking the machine's memory."""
         self.file.parent.mkdir(parents=True, exist_ok=True)
-        return duckdb.connect(self.path, read_only=read_only)
+        config = {"memory_limit": self.memory_limit}
+        if self.spill_dir:
+            Path(self.spill_dir).mkdir(parents=True, exist_ok=True)
+            config["temp_directory"] = self.spill_dir
+        con = duckdb.connect(self.path, read_only=read_only, config=config)
+        # Timestamps are UTC throughout (set after connecting: the time zone extension loads with the first use).
+        con.execute("set TimeZone = 'UTC'")
+        return con
 
 
 class LandingResource(dg.ConfigurableResource):
