@@ -36,6 +36,11 @@ lint: install
 	$(BIN)/ruff check orchestration tests
 	$(BIN)/ruff format --check orchestration tests
 
+# Erases a person or an account on request (GDPR Art. 17): make erase EMAIL=jane@example.com, or ACCOUNT=ACC-00042.
+.PHONY: erase
+erase: install
+	$(BIN)/python -m orchestration.erase $(if $(EMAIL),--email '$(EMAIL)')$(if $(ACCOUNT),--account '$(ACCOUNT)')
+
 # Regenerates the committed sample landing files (deterministic: same seed, same files).
 sample: install
 	$(BIN)/python -m orchestration.sample_data --accounts 300 --days 365 --seed 42 --out seeds/landing
