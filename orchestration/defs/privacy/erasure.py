@@ -189,6 +189,8 @@ class ErasureReport:
             + (" (it was erased before; this run removed what came back)" if self.already_suppressed else "")
             + ".",
         ]
+        if not self.effects:
+            lines.append("Nothing of it was stored; no later load will bring it in.")
         width = max((len(e.place) for e in self.effects), default=5)
         for effect in self.effects:
             counts = f"{effect.rows_removed:>8,} rows  {effect.values_cleared:>6,} values"
@@ -673,6 +675,11 @@ def erase(
     keeps it out of later loads. Raises ErasureRefused (nothing changed) when that cannot be done completely."""
     started = time.monotonic()
     request = request.validated()
+    say = notify
+
+    def notify(message: str) -> None:
+        say(f"[{time.monotonic() - started:5.1f} s] {message}")
+
     now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
     erasure_id = uuid.uuid4().hex
     pseudonymiser = load_pseudonymiser(files.warehouse)
