@@ -339,6 +339,25 @@ def test_erasing_a_person_rewrites_the_raw_files_and_records_only_hashes(tmp_pat
     assert {str(p) for p in (tmp_path / "raw").rglob("*.parquet")} == named, "old versions are deleted"
 
 
+def test_the_suppression_list_is_what_keeps_an_erased_person_out_of_a_reload(tmp_path, landing, key_from_environment):
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as con:
+        load_all(con, landing)
+    erase(ErasureRequest(EMAIL, "jane.doe@example.com"), files_of(tmp_path))
+    surveys = landing / "survey_responses.csv"
+
+    def reload_and_count() -> int:
+        write(surveys, surveys.read_text() + "\n")  # changed: read again
+        with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as con:
+            load_all(con, landing)
+            query = "select count(*) from raw.survey_responses where respondent_email like 'jane%'"
+            return con.execute(query).fetchone()[0]
+
+    assert reload_and_count() == 0
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as con:
+        con.execute("delete from privacy.suppressed_identifiers")
+    assert reload_and_count() == 1, "without the list, the same export brings the answer back"
+
+
 def test_an_erasure_refuses_to_run_beside_a_refresh_and_changes_nothing(tmp_path, landing, key_from_environment):
     with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as con:
         load_all(con, landing)
@@ -658,6 +677,14 @@ def test_a_refresh_with_the_same_exports_touched_or_changed_keeps_them_out(portf
         assert {source for source, _, _ in erased} >= {"accounts", "survey_responses", "invoices", "usage_events"}
         assert all(values == 0 for _, _, values in erased), "no value of an erased row is shown"
         assert_counts_add_up(con)
+        # The loads overview tells rows erased on request from rows breaking the contract.
+        erased_rows, contract_rows = con.execute(
+            "select count(distinct (source, landed_file, source_row)) filter (where rule = 'erased'), "
+            "count(distinct (source, landed_file, source_row)) filter (where rule <> 'erased') "
+            "from raw.rejected_rows where rule <> 'unknown account'"
+        ).fetchone()
+        overview = "select sum(rows_erased), sum(rows_breaking_the_contract) from staging.stg_ingestion__landed_files"
+        assert con.execute(overview).fetchone() == (erased_rows, contract_rows)
         # The incremental usage staging recomputed the days the erasure touched and agrees with its raw rows.
         stored, recomputed = con.execute(
             "select (select count(*) from staging.stg_product__usage_events), "
