@@ -136,6 +136,22 @@ def test_a_key_in_the_environment_wins_and_must_be_long_enough(tmp_path, monkeyp
         load_key(tmp_path / "healthscore.duckdb")
 
 
+def test_a_copied_warehouse_without_its_key_file_gets_no_new_key(tmp_path, landing, monkeypatch):
+    monkeypatch.delenv(KEY_VARIABLE, raising=False)
+    monkeypatch.delenv(KEY_FILE_VARIABLE, raising=False)
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as con:
+        load_all(con, landing)
+    copy = tmp_path / "copy" / "warehouse.duckdb"
+    copy.parent.mkdir()
+    shutil.copy(tmp_path / "warehouse.duckdb", copy)
+    with duckdb.connect(str(copy)) as con, pytest.raises(PseudonymisationKeyError, match="needs its key file"):
+        RawStore(con, tmp_path / "copy" / "raw")
+    assert not default_key_file(copy).exists()
+    shutil.copy(default_key_file(tmp_path / "warehouse.duckdb"), default_key_file(copy))
+    with duckdb.connect(str(copy)) as con:
+        RawStore(con, tmp_path / "copy" / "raw")
+
+
 def test_pseudonyms_are_keyed_case_insensitive_and_differ_from_the_erasure_hashes():
     one, other = Pseudonymiser.from_key(b"a" * 32), Pseudonymiser.from_key(b"b" * 32)
     assert one.pseudonym(" Jane.Doe@Example.com") == one.pseudonym("jane.doe@example.com")

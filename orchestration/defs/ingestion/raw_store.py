@@ -48,7 +48,12 @@ from orchestration.defs.ingestion.personal_data import (
     pseudonym_columns,
 )
 from orchestration.defs.privacy.keys import Pseudonymiser, load_pseudonymiser
-from orchestration.defs.privacy.suppression import check_key, ensure_privacy_schema, suppressed_hashes
+from orchestration.defs.privacy.suppression import (
+    check_key,
+    ensure_privacy_schema,
+    has_key_fingerprint,
+    suppressed_hashes,
+)
 
 SCHEMA = "raw"
 ACCOUNT_SOURCE = "accounts"
@@ -191,8 +196,11 @@ class RawStore:
         self.con = con
         self.root = root
         ensure_schema(con)
-        # The key comes from the environment or the key file next to the warehouse (privacy/keys.py).
-        self.pseudonymiser = pseudonymiser or load_pseudonymiser(database_path(con))
+        # The key comes from the environment or the key file next to the warehouse (privacy/keys.py); a key
+        # file is created only for a warehouse that holds no pseudonyms yet.
+        if pseudonymiser is None:
+            pseudonymiser = load_pseudonymiser(database_path(con), create=not has_key_fingerprint(con))
+        self.pseudonymiser = pseudonymiser
         ensure_privacy_schema(con)
         check_key(con, self.pseudonymiser, dt.datetime.now(dt.UTC).replace(tzinfo=None))
         self.suppressed = suppressed_hashes(con)

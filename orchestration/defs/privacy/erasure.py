@@ -682,7 +682,8 @@ def erase(
 
     now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
     erasure_id = uuid.uuid4().hex
-    pseudonymiser = load_pseudonymiser(files.warehouse)
+    # Never a new key: the warehouse's pseudonyms and suppression list were made with its own.
+    pseudonymiser = load_pseudonymiser(files.warehouse, create=False)
     needles = Needles.of(request, pseudonymiser)
     report = ErasureReport(erasure_id, request.kind, needles.identifier_hash)
     contracts = list(load_contracts().values())

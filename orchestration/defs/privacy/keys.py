@@ -64,13 +64,16 @@ class Pseudonymiser:
     _identifier_key: bytes
     fingerprint: str
     """Keyed hash of a constant: tells whether two keys are the same without revealing either."""
+    source: str = "a key"
+    """Where the key came from, for messages."""
 
     @classmethod
-    def from_key(cls, key: bytes) -> Pseudonymiser:
+    def from_key(cls, key: bytes, source: str = "a key") -> Pseudonymiser:
         return cls(
             _pseudonym_key=_derive(key, "healthscore pseudonym v1"),
             _identifier_key=_derive(key, "healthscore erasure v1"),
             fingerprint=_derive(key, "healthscore key fingerprint v1").hex()[:32],
+            source=source,
         )
 
     def pseudonym(self, address: str) -> str:
@@ -121,24 +124,38 @@ def _create_key_file(path: Path) -> bytes:
     return key.encode()
 
 
-def load_key(warehouse: Path | None) -> bytes:
-    """The key from the environment, else from the key file next to `warehouse` (created on first use)."""
+def _find_key(warehouse: Path | None, create: bool) -> tuple[bytes, str]:
     value = os.environ.get(KEY_VARIABLE, "")
     if value:
         if len(value.strip()) < MINIMUM_KEY_CHARACTERS:
             raise PseudonymisationKeyError(f"{KEY_VARIABLE} must be at least {MINIMUM_KEY_CHARACTERS} characters")
-        return value.strip().encode()
+        return value.strip().encode(), KEY_VARIABLE
     file = os.environ.get(KEY_FILE_VARIABLE, "")
     if file:
         path = Path(file).expanduser()
         if not path.is_file():
             raise PseudonymisationKeyError(f"{KEY_FILE_VARIABLE} names {path}, which does not exist")
-        return _read_key_file(path)
+        return _read_key_file(path), f"the key file {path}"
     if warehouse is None:
         raise PseudonymisationKeyError(f"An in-memory warehouse has no key file: set {KEY_VARIABLE}")
     path = default_key_file(warehouse)
-    return _read_key_file(path) if path.exists() else _create_key_file(path)
+    if path.exists():
+        return _read_key_file(path), f"the key file {path}"
+    if not create:
+        raise PseudonymisationKeyError(
+            f"No pseudonymisation key: {warehouse} was made with one, but {KEY_VARIABLE} is not set and there is "
+            f"no key file {path}. Set {KEY_VARIABLE} to its key, or put its key file back (a copy of a warehouse "
+            "needs its key file)."
+        )
+    return _create_key_file(path), f"the key file {path}"
 
 
-def load_pseudonymiser(warehouse: Path | None) -> Pseudonymiser:
-    return Pseudonymiser.from_key(load_key(warehouse))
+def load_key(warehouse: Path | None, create: bool = True) -> bytes:
+    """The key from the environment, else from the key file next to `warehouse`, created on first use unless
+    `create` is false (a warehouse that already holds pseudonyms needs its own key, never a new one)."""
+    return _find_key(warehouse, create)[0]
+
+
+def load_pseudonymiser(warehouse: Path | None, create: bool = True) -> Pseudonymiser:
+    key, source = _find_key(warehouse, create)
+    return Pseudonymiser.from_key(key, source)

@@ -45,6 +45,18 @@ def ensure_privacy_schema(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def has_key_fingerprint(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the warehouse was already loaded with a key (so must never get a new one)."""
+    return bool(
+        con.execute(
+            "select count(*) from duckdb_tables() where schema_name = ? and table_name = 'pseudonymisation_key' "
+            "and database_name = current_database()",
+            [SCHEMA],
+        ).fetchone()[0]
+        and con.execute(f"select count(*) from {SCHEMA}.pseudonymisation_key").fetchone()[0]
+    )
+
+
 def check_key(con: duckdb.DuckDBPyConnection, pseudonymiser: Pseudonymiser, now: dt.datetime) -> None:
     """Records the key's fingerprint on first use; afterwards refuses any other key. Call in a writing
     connection after ensure_privacy_schema()."""
@@ -53,9 +65,10 @@ def check_key(con: duckdb.DuckDBPyConnection, pseudonymiser: Pseudonymiser, now:
         con.execute(f"insert into {SCHEMA}.pseudonymisation_key values (?, ?)", [pseudonymiser.fingerprint, now])
     elif pseudonymiser.fingerprint not in recorded:
         raise PseudonymisationKeyError(
-            f"The pseudonymisation key ({KEY_VARIABLE}, {KEY_FILE_VARIABLE} or the key file next to the warehouse) "
-            "is not the one this warehouse's pseudonyms and list of erased people were made with. With another "
-            "key, erased people would load again unnoticed: use the original key."
+            f"The pseudonymisation key from {pseudonymiser.source} is not the one this warehouse's pseudonyms and "
+            "list of erased people were made with; with another key, erased people would load again unnoticed. "
+            f"Set {KEY_VARIABLE} (or {KEY_FILE_VARIABLE}) to the original key, or put the warehouse's key file "
+            "back next to it (a copy of a warehouse needs its key file)."
         )
 
 
