@@ -110,3 +110,11 @@ def copy_project(destination: Path) -> Path:
     )
     shutil.copytree(REPO_ROOT / "seeds", destination / "seeds", ignore=shutil.ignore_patterns("landing"))
     return destination / "dbt_project"
+
+
+def make_raw_editable(con, source: str) -> None:
+    """Turns the view raw.<source> into a table with the same rows, so that a test can edit landed rows
+    directly (the loader's Parquet files stay as they are)."""
+    con.execute(f"create table raw.{source}__edited as select * from raw.{source}")
+    con.execute(f"drop view raw.{source}")
+    con.execute(f"alter table raw.{source}__edited rename to {source}")

@@ -87,10 +87,12 @@ def test_history_runs_daily_from_contract_start_to_the_as_of_day(warehouse):
     assert latest == warehouse.execute("select max(occurred_date) from staging.stg_product__usage_events").fetchone()[0]
 
 
-def test_ingestion_reports_rows_and_files(refreshed):
+def test_ingestion_reports_rows_read_loaded_and_set_aside_per_source(refreshed):
     materialization = refreshed.result.asset_materializations_for_node("raw__accounts")[0]
-    assert materialization.metadata["dagster/row_count"].value == SMALL_ACCOUNTS
-    assert materialization.metadata["file_count"].value == 1
+    metadata = {key: value.value for key, value in materialization.metadata.items()}
+    assert metadata["dagster/row_count"] == metadata["rows_loaded"] == metadata["rows_read"] == SMALL_ACCOUNTS
+    assert metadata["rows_rejected"] == 0 and metadata["files_loaded_now"] == 1
+    assert "| accounts.csv | 40 | 40 | 0 | loaded now |" in metadata["files"]
 
 
 def test_dbt_tests_ran_as_passing_asset_checks(refreshed):

@@ -76,6 +76,11 @@ def test_a_model_dbt_cannot_build_fails_the_run_and_keeps_the_published_marts(pu
     _assert_not_published(result, serving, before, run_before)
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="Since 0bc846f the loader sets a CSAT answer of 7 aside (row rule), so no dbt test fails; main replaced "
+    "this test (b10917c) with one on its new marts.landed_file_loads, which this branch does not have.",
+)
 def test_failing_dbt_test_keeps_the_published_marts(published_copy, refreshed, tmp_path):
     """A CSAT survey answer of 7 passes the loader's 0-10 range but breaks the staging test for CSAT (1-5)."""
     landing = landing_copy(refreshed.landing, tmp_path / "landing")

@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.conftest import END_DATE, copy_project, dbt
+from tests.conftest import END_DATE, copy_project, dbt, make_raw_editable
 from tests.test_dbt_checks import edit_seed
 
 HISTORY = "select * exclude (config_version) from marts.account_health_history order by account_id, score_date"
@@ -112,6 +112,7 @@ def test_missing_data_is_reweighted_and_no_data_gives_no_score(warehouse, projec
     assert partial[0][0] > 0
 
     with duckdb.connect(str(warehouse)) as con:
+        make_raw_editable(con, "accounts")
         con.execute(
             "insert into raw.accounts (account_id, account_name, segment, arr, currency, seats, contract_start_date, "
             "_source_file, _source_row) values ('ACC-NEW', 'Neukunde GmbH', 'SMB', 1200, 'EUR', 3, ?, 'test', 1)",
@@ -152,6 +153,7 @@ def test_account_changes_count_from_the_day_they_were_seen(project, warehouse):
     )
     history_before, (per_seat_before,) = fetch(warehouse, past), fetch(warehouse, events_per_seat)
     with duckdb.connect(str(warehouse)) as con:
+        make_raw_editable(con, "accounts")
         con.execute(f"update raw.accounts set seats = seats * 4 where account_id = '{upsold}'")
         con.execute(f"update raw.accounts set segment = 'Enterprise' where account_id = '{moved}'")
 

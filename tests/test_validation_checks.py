@@ -11,6 +11,7 @@ import pytest
 from orchestration.defs.ingestion.freshness import FreshnessExpectation, source_freshness
 from orchestration.defs.scores import benchmarks, config_checks, score_checks
 from orchestration.defs.scores.checks import BENCHMARKS, CONFIGURATION, SCORE_INVARIANTS
+from tests.conftest import make_raw_editable
 
 
 @pytest.fixture
@@ -246,5 +247,6 @@ def test_stale_source_warns_and_fresh_source_passes(warehouse):
     assert source_freshness(warehouse, expectation, newest + dt.timedelta(days=2)).passed
     stale = source_freshness(warehouse, expectation, newest + dt.timedelta(days=3))
     assert not stale.passed and stale.metadata["age_days"] == 3 and "is stale" in stale.summary
+    make_raw_editable(warehouse, "usage_events")
     warehouse.execute("delete from raw.usage_events")
     assert not source_freshness(warehouse, expectation, newest).passed
