@@ -8,7 +8,7 @@ export DAGSTER_HOME ?= $(abspath .dagster)
 export HEALTHSCORE_WAREHOUSE ?= $(abspath warehouse/healthscore.duckdb)
 export HEALTHSCORE_LANDING_DIR ?= $(abspath seeds/landing)
 
-.PHONY: install run dev test lint sample bench lock clean
+.PHONY: install run dev test lint sample bench erase lock clean
 
 install: $(VENV)/.installed $(DAGSTER_HOME)/dagster.yaml
 
@@ -43,6 +43,10 @@ lint: install
 # smaller: make bench BENCH_ARGS="--accounts 300".
 bench: install
 	$(BIN)/python -m orchestration.bench $(BENCH_ARGS)
+
+# Erases a person or an account on request (GDPR Art. 17): make erase EMAIL=jane@example.com, or ACCOUNT=ACC-00042.
+erase: install
+	$(BIN)/python -m orchestration.erase $(if $(EMAIL),--email '$(EMAIL)')$(if $(ACCOUNT),--account '$(ACCOUNT)')
 
 # Regenerates the committed sample landing files (deterministic: same seed, same files).
 sample: install

@@ -1,4 +1,4 @@
-"""The single Dagster entry point: ingestion, dbt models and checks, the refresh job and its schedule."""
+"""The single Dagster entry point: ingestion, dbt models and checks, the refresh job and its schedule, erasure."""
 
 import dagster as dg
 from dagster_dbt import DbtCliResource
@@ -8,6 +8,7 @@ from orchestration.defs.dbt.project import dbt_project
 from orchestration.defs.ingestion.assets import ingestion_assets
 from orchestration.defs.ingestion.checks import freshness_checks
 from orchestration.defs.jobs import daily_refresh_schedule, refresh_all_job
+from orchestration.defs.privacy.jobs import erase_personal_data_job
 from orchestration.defs.resources import LandingResource, ServingResource, WarehouseResource
 from orchestration.defs.scores.checks import score_checks_defs
 from orchestration.defs.serving.assets import published_health_score_marts
@@ -18,7 +19,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     return dg.Definitions(
         assets=[*ingestion_assets, healthscore_dbt_assets, published_health_score_marts],
         asset_checks=[*freshness_checks, *score_checks_defs],
-        jobs=[refresh_all_job],
+        jobs=[refresh_all_job, erase_personal_data_job],
         schedules=[daily_refresh_schedule],
         resources={
             "warehouse": WarehouseResource(

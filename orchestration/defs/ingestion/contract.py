@@ -3,8 +3,12 @@
 Each column's `data_type` and `config.meta` drive the checks the ingestion applies to every landed row:
 required, allowed_values, min, max, pattern, case (codes stored upper-case), not_in_future (an event
 cannot have happened after the load), references (`accounts.account_id`: rows of unknown accounts are set
-aside) and personal_data. A table's `config.meta` adds its primary_key, the event_date_column that dates
-its rows, and row_rules: conditions between columns that every row must meet.
+aside), personal_data, and erasure: what erasing a person (GDPR Art. 17) does to a personal-data column.
+`row`: the column holds the e-mail address of the person the row is about (a survey answer); the row goes.
+`value`: it holds an address of a person the row merely names (an account's contact); the value is cleared
+and the row stays. Both get a keyed pseudonym. `mentions`: free text that may mention an address; the text
+is cleared when it mentions an erased one. A table's `config.meta` adds its primary_key, the
+event_date_column that dates its rows, and row_rules: conditions between columns that every row must meet.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ DUCKDB_TYPES = {
 }
 NUMERIC_TYPES = ("integer", "decimal(18,2)")
 TEMPORAL_TYPES = ("date", "timestamp")
+ERASURE_KINDS = ("row", "value", "mentions")
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,7 @@ class ColumnContract:
     not_in_future: bool = False
     references: str | None = None
     personal_data: bool = False
+    erasure: str | None = None
 
     @property
     def duckdb_type(self) -> str:
@@ -77,6 +83,24 @@ class SourceContract:
         """The column naming the account each row belongs to, when rows must refer to a known account."""
         return next((c for c in self.columns if c.references == "accounts.account_id"), None)
 
+    @property
+    def account_column(self) -> ColumnContract | None:
+        """The column naming the account a row is about: erasing the account removes the row. In the accounts
+        export itself that is its key."""
+        if self.name == "accounts":
+            return next(c for c in self.columns if c.name == "account_id")
+        return self.account_reference
+
+    @property
+    def email_columns(self) -> tuple[ColumnContract, ...]:
+        """Columns holding a person's e-mail address: they are pseudonymised with a keyed hash."""
+        return tuple(c for c in self.columns if c.erasure in ("row", "value"))
+
+    @property
+    def mention_columns(self) -> tuple[ColumnContract, ...]:
+        """Free-text columns that may mention an e-mail address."""
+        return tuple(c for c in self.columns if c.erasure == "mentions")
+
 
 def _column(spec: dict) -> ColumnContract:
     meta = (spec.get("config") or {}).get("meta") or {}
@@ -87,6 +111,12 @@ def _column(spec: dict) -> ColumnContract:
         raise ValueError(f"column {spec['name']}: case must be 'upper' (got {meta['case']!r})")
     if meta.get("not_in_future") and data_type not in TEMPORAL_TYPES:
         raise ValueError(f"column {spec['name']}: not_in_future needs a date or timestamp column")
+    if meta.get("erasure") is not None and (
+        meta["erasure"] not in ERASURE_KINDS or not meta.get("personal_data") or data_type != "varchar"
+    ):
+        raise ValueError(
+            f"column {spec['name']}: erasure must be one of {', '.join(ERASURE_KINDS)}, on a personal_data varchar"
+        )
     return ColumnContract(
         name=spec["name"],
         data_type=data_type,
@@ -100,6 +130,7 @@ def _column(spec: dict) -> ColumnContract:
         not_in_future=bool(meta.get("not_in_future", False)),
         references=meta.get("references"),
         personal_data=bool(meta.get("personal_data", False)),
+        erasure=meta.get("erasure"),
     )
 
 

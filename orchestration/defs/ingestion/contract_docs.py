@@ -18,6 +18,12 @@ READING_ORDER = (
     "csm_ratings",
 )
 
+ERASURE_RULES = {
+    "row": "keyed pseudonym; erasing the person removes the row",
+    "value": "keyed pseudonym; erasing the person clears the value",
+    "mentions": "cleared when it mentions an erased address",
+}
+
 
 def _rules(column: ColumnContract, key: tuple[str, ...]) -> str:
     rules = []
@@ -40,6 +46,8 @@ def _rules(column: ColumnContract, key: tuple[str, ...]) -> str:
         rules.append(f"refers to `{column.references}`")
     if column.personal_data:
         rules.append("personal data")
+    if column.erasure:
+        rules.append(ERASURE_RULES[column.erasure])
     return "; ".join(rules)
 
 

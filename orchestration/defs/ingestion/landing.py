@@ -444,7 +444,14 @@ def check_staged_file(
         from typed
     """)
     _flag_conflicting_duplicates(con, contract, "line" if is_csv else "row")
+    return summarise_checked_file(con, contract, display, tuple(extras))
 
+
+def summarise_checked_file(
+    con: duckdb.DuckDBPyConnection, contract: SourceContract, display: str, extra_columns: tuple[str, ...]
+) -> CheckedFile:
+    """Counts the rows of the temp table `checked_file` and dates those that load (again after rows were
+    set aside later, e.g. rows of people erased on request)."""
     date_column = _quote(contract.event_date_column) if contract.event_date_column else "null"
     read, rejected, problem_count, first, last, newest = con.execute(f"""
         select count(*), count(*) filter (where len(_problems) > 0), sum(len(_problems)),
@@ -453,7 +460,7 @@ def check_staged_file(
             max(cast({date_column} as timestamp)) filter (where len(_problems) = 0)
         from checked_file
     """).fetchone()
-    return CheckedFile(display, read, rejected, int(problem_count or 0), first, last, newest, tuple(extras))
+    return CheckedFile(display, read, rejected, int(problem_count or 0), first, last, newest, extra_columns)
 
 
 def _flag_conflicting_duplicates(con: duckdb.DuckDBPyConnection, contract: SourceContract, unit: str) -> None:

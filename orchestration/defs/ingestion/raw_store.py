@@ -16,6 +16,10 @@ are re-judged when accounts appear or disappear, without reading the files again
 Crash safety: new Parquet files are written under new names and only then committed, together with the
 manifest and the views, in one DuckDB transaction; files the committed manifest does not name are removed
 on the next load. A killed load leaves either the old or the new state, never a mix.
+
+Personal data: e-mail columns get a keyed pseudonym, and rows of people and accounts erased on request are
+set aside with rule `erased` at every load (personal_data.py); orchestration/defs/privacy/erasure.py
+rewrites the stored files when someone is erased.
 """
 
 from __future__ import annotations
@@ -35,8 +39,21 @@ from orchestration.defs.ingestion.landing import (
     LandingError,
     check_staged_file,
     stage_landing_file,
+    summarise_checked_file,
 )
 from orchestration.defs.ingestion.load_rules import LoadRules
+from orchestration.defs.ingestion.personal_data import (
+    ERASURE_KEYS_COLUMN,
+    protect_checked_file,
+    pseudonym_columns,
+)
+from orchestration.defs.privacy.keys import Pseudonymiser, load_pseudonymiser
+from orchestration.defs.privacy.suppression import (
+    check_key,
+    ensure_privacy_schema,
+    has_key_fingerprint,
+    suppressed_hashes,
+)
 
 SCHEMA = "raw"
 ACCOUNT_SOURCE = "accounts"
@@ -66,6 +83,17 @@ def _file_list(paths: list[str]) -> str:
     return "[" + ", ".join(_literal(p) for p in paths) + "]"
 
 
+def raw_file_stem(display: str) -> str:
+    """The landed file's path inside the landing directory, as a file name."""
+    return re.sub(r"[^0-9A-Za-z._-]+", "_", display)
+
+
+def database_path(con: duckdb.DuckDBPyConnection) -> Path | None:
+    """The file of the connection's database; None in memory."""
+    path = con.execute("select path from duckdb_databases() where database_name = current_database()").fetchone()[0]
+    return Path(path) if path else None
+
+
 def content_hash(path: Path) -> str:
     with path.open("rb") as f:
         return hashlib.file_digest(f, "sha256").hexdigest()
@@ -82,6 +110,9 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
             primary key (source, landed_file)
         )
     """)
+    # Rows set aside because a person or account was erased on request (counted in rows_rejected too); added
+    # to warehouses created before erasure existed.
+    con.execute(f"alter table {SCHEMA}.landed_files add column if not exists rows_erased bigint default 0")
     con.execute(f"""
         create table if not exists {SCHEMA}.landed_file_changes (
             source varchar, landed_file varchar, content_hash varchar, change varchar,
@@ -116,6 +147,10 @@ class FileLoad:
     recheck_after: dt.datetime | None
     is_new: bool = False
     rows_unknown_account: int = 0
+    values_cleared: int = 0
+    """Erased addresses cleared from rows that load (an account's contact, mentions in free text)."""
+    rows_erased: int = 0
+    """Rows set aside because their person or account was erased on request; part of rows_rejected."""
 
 
 @dataclass
@@ -141,7 +176,13 @@ class SourceLoad:
 
     @property
     def rejected_share(self) -> float:
-        return self.rows_rejected / self.rows_read if self.rows_read else 0.0
+        """The share of rows breaking the contract; rows erased on request are no sign of a broken export."""
+        erased = sum(f.rows_erased for f in self.files)
+        return (self.rows_rejected - erased) / (self.rows_read - erased) if self.rows_read > erased else 0.0
+
+    @property
+    def values_cleared(self) -> int:
+        return sum(f.values_cleared for f in self.files)
 
     @property
     def changed(self) -> list[FileLoad]:
@@ -151,10 +192,18 @@ class SourceLoad:
 class RawStore:
     """The raw Parquet files of every source under `root`, and their manifest in the warehouse."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, root: Path):
+    def __init__(self, con: duckdb.DuckDBPyConnection, root: Path, pseudonymiser: Pseudonymiser | None = None):
         self.con = con
         self.root = root
         ensure_schema(con)
+        # The key comes from the environment or the key file next to the warehouse (privacy/keys.py); a key
+        # file is created only for a warehouse that holds no pseudonyms yet.
+        if pseudonymiser is None:
+            pseudonymiser = load_pseudonymiser(database_path(con), create=not has_key_fingerprint(con))
+        self.pseudonymiser = pseudonymiser
+        ensure_privacy_schema(con)
+        check_key(con, self.pseudonymiser, dt.datetime.now(dt.UTC).replace(tzinfo=None))
+        self.suppressed = suppressed_hashes(con)
 
     # --- reading the manifest --------------------------------------------------------------------------
 
@@ -162,10 +211,13 @@ class RawStore:
         rows = self.con.execute(
             f"select landed_file, size_bytes, modified_ns, content_hash, raw_file, rejected_file, rows_read, "
             f"rows_rejected, first_event_date, last_event_date, newest_event_at, extra_columns, loaded_at, "
-            f"recheck_after, rows_unknown_account from {SCHEMA}.landed_files where source = ?",
+            f"recheck_after, rows_unknown_account, rows_erased from {SCHEMA}.landed_files where source = ?",
             [source],
         ).fetchall()
-        return {row[0]: FileLoad(*row[:11], tuple(row[11] or ()), row[12], row[13], False, row[14]) for row in rows}
+        return {
+            row[0]: FileLoad(*row[:11], tuple(row[11] or ()), row[12], row[13], False, row[14], rows_erased=row[15])
+            for row in rows
+        }
 
     def _source_dir(self, source: str) -> Path:
         return self.root / source
@@ -192,6 +244,7 @@ class RawStore:
             stat = path.stat()
             previous = stored.get(display)
             settled = previous is not None and (previous.recheck_after is None or previous.recheck_after > now)
+            settled = settled and not self._stored_before_pseudonyms(contract, previous)
             if settled and previous.size_bytes == stat.st_size and previous.modified_ns == stat.st_mtime_ns:
                 result.files.append(previous)
                 continue
@@ -210,6 +263,16 @@ class RawStore:
             self._judge_account_references(contract, result)
         return result
 
+    def _stored_before_pseudonyms(self, contract: SourceContract, stored: FileLoad) -> bool:
+        """Whether a file was stored by a loader without pseudonyms and erasure keys: it is read again."""
+
+        def columns(path: str) -> set[str]:
+            return {name for (name,) in self.con.execute("select name from parquet_schema(?)", [path]).fetchall()}
+
+        if not set(pseudonym_columns(contract)) <= columns(stored.raw_file):
+            return True
+        return stored.rejected_file is not None and ERASURE_KEYS_COLUMN not in columns(stored.rejected_file)
+
     def _load_file(
         self,
         contract: SourceContract,
@@ -222,11 +285,16 @@ class RawStore:
     ) -> FileLoad:
         is_csv = stage_landing_file(self.con, path, display)
         checked: CheckedFile = check_staged_file(self.con, contract, display, is_csv, rules, now)
+        protected = protect_checked_file(self.con, contract, checked.extra_columns, self.pseudonymiser, self.suppressed)
+        if protected.rows_erased:
+            checked = summarise_checked_file(self.con, contract, display, checked.extra_columns)
         directory = self._source_dir(contract.name)
         directory.mkdir(parents=True, exist_ok=True)
-        stem = re.sub(r"[^0-9A-Za-z._-]+", "_", display)
+        stem = raw_file_stem(display)
         raw_file = directory / f"{stem}.{digest[:16]}.parquet"
-        columns = ", ".join(_quote(c) for c in (*contract.column_names, *checked.extra_columns))
+        columns = ", ".join(
+            _quote(c) for c in (*contract.column_names, *checked.extra_columns, *pseudonym_columns(contract))
+        )
         loaded_at = f"timestamp '{now:%Y-%m-%d %H:%M:%S.%f}'"
         self._write(
             f"select {columns}, _source_file, _source_row, {loaded_at} as _loaded_at "
@@ -243,7 +311,7 @@ class RawStore:
                 f"select {_literal(contract.name)} as source, _source_file as landed_file, "
                 f"_source_row as source_row, '{unit} ' || _source_row as location, "
                 f"problem.column_name, problem.landed_value, problem.reason, problem.rule, "
-                f"cast({date_column} as date) as event_date "
+                f"cast({date_column} as date) as event_date, {ERASURE_KEYS_COLUMN} "
                 f"from (select *, unnest(_problems) as problem from checked_file where len(_problems) > 0) "
                 f"order by source_row",
                 rejected_file,
@@ -272,6 +340,8 @@ class RawStore:
             loaded_at=now,
             recheck_after=recheck_after,
             is_new=True,
+            values_cleared=protected.values_cleared,
+            rows_erased=protected.rows_erased,
         )
 
     def _write(self, query: str, destination: Path) -> None:
@@ -377,7 +447,7 @@ class RawStore:
             con.execute(f"delete from {SCHEMA}.landed_files where source = ?", [contract.name])
             for file in result.files:
                 con.execute(
-                    f"insert into {SCHEMA}.landed_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    f"insert into {SCHEMA}.landed_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [
                         contract.name,
                         file.landed_file,
@@ -395,6 +465,7 @@ class RawStore:
                         list(file.extra_columns),
                         file.loaded_at,
                         file.recheck_after,
+                        file.rows_erased,
                     ],
                 )
             con.execute(f"delete from {SCHEMA}.unknown_account_rows where source = ?", [contract.name])
@@ -440,12 +511,17 @@ class RawStore:
         extras = []
         for file in result.files:
             extras += [name for name in file.extra_columns if name not in extras]
+        pseudonyms = pseudonym_columns(contract)
         columns = ", ".join(
-            _quote(c) for c in (*contract.column_names, *extras, "_source_file", "_source_row", "_loaded_at")
+            _quote(c)
+            for c in (*contract.column_names, *extras, *pseudonyms, "_source_file", "_source_row", "_loaded_at")
         )
         view = f"{SCHEMA}.{_quote(contract.name)}"
         if not result.files:
-            typed = ", ".join(f"cast(null as {c.duckdb_type}) as {_quote(c.name)}" for c in contract.columns)
+            typed = ", ".join(
+                [f"cast(null as {c.duckdb_type}) as {_quote(c.name)}" for c in contract.columns]
+                + [f"cast(null as varchar) as {_quote(name)}" for name in pseudonyms]
+            )
             self.con.execute(
                 f"create or replace view {view} as select {typed}, cast(null as varchar) as _source_file, "
                 f"cast(null as bigint) as _source_row, cast(null as timestamp) as _loaded_at limit 0"
@@ -492,6 +568,12 @@ class RawStore:
                 'unknown account', unknown.event_date
             from {SCHEMA}.unknown_account_rows as unknown
         """)
+
+    def recreate_views(self, contract: SourceContract, files: list[FileLoad]) -> None:
+        """`raw.<source>` over `files` and `raw.rejected_rows` over the manifest, for a caller that rewrote
+        stored files itself (an erasure), inside its transaction."""
+        self._create_view(contract, SourceLoad(contract.name, files))
+        self._create_rejected_view()
 
     def remove_unnamed_files(self, source: str) -> None:
         """Deletes Parquet files of `source` that the committed manifest does not name: older versions of

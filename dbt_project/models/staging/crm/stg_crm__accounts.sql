@@ -12,7 +12,7 @@ renamed as (
         currency as currency_code,
         csm_owner,
         lifecycle_stage as crm_lifecycle_stage,
-        {{ dbt.hash('lower(trim(contact_email))') }} as contact_email_hash,
+        _contact_email_pseudonym as contact_email_pseudonym,
         cast(arr as decimal(18, 2)) as arr_amount,
         cast(seats as integer) as licensed_seats,
         cast(contract_start_date as date) as contract_start_date,

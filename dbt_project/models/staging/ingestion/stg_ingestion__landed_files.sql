@@ -13,8 +13,9 @@ renamed as (
         rows_read,
         rows_read - rows_rejected - rows_unknown_account as rows_loaded,
         rows_rejected + rows_unknown_account as rows_rejected,
-        rows_rejected as rows_breaking_the_contract,
+        rows_rejected - coalesce(rows_erased, 0) as rows_breaking_the_contract,
         rows_unknown_account,
+        coalesce(rows_erased, 0) as rows_erased,
         first_event_date,
         last_event_date,
         loaded_at

@@ -6,7 +6,7 @@ renamed as (
     select
         response_id,
         account_id,
-        {{ dbt.hash('lower(trim(respondent_email))') }} as respondent_email_hash,
+        _respondent_email_pseudonym as respondent_email_pseudonym,
         survey_type,
         comment as response_comment,
         cast(score as integer) as response_score,
