@@ -4,6 +4,7 @@ HEALTHSCORE_WAREHOUSE    DuckDB file the pipeline writes (default: warehouse/hea
 HEALTHSCORE_LANDING_DIR  directory holding the raw source files (default: seeds/landing, the sample)
 HEALTHSCORE_SERVING      read-only DuckDB file BI tools query (default: warehouse/serving/healthscore.duckdb)
 DAGSTER_HOME             run history and logs (default: .dagster, set by the Makefile)
+HEALTHSCORE_WAREHOUSE_WAIT_SECONDS  how long a run waits for another one to release the warehouse (default: 3600)
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 STAGING_MODELS_DIR = DBT_PROJECT_DIR / "models" / "staging"
 SAMPLE_LANDING_DIR = REPO_ROOT / "seeds" / "landing"
+# Long enough for a refresh at volume to finish, short enough that a stuck run is noticed the same morning.
+DEFAULT_WAREHOUSE_WAIT_SECONDS = 3600.0
 
 
 @dataclass(frozen=True)
@@ -44,3 +47,17 @@ def load_settings() -> Settings:
     if scripts not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
     return Settings(warehouse_path=warehouse, landing_dir=landing, serving_path=serving)
+
+
+def warehouse_wait_seconds() -> float:
+    """How long a run waits for another run (or process) to release the warehouse before it gives up."""
+    value = os.environ.get("HEALTHSCORE_WAREHOUSE_WAIT_SECONDS", "").strip()
+    if not value:
+        return DEFAULT_WAREHOUSE_WAIT_SECONDS
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = float("nan")
+    if not seconds >= 0:  # negative, or not a number at all
+        raise ValueError(f"HEALTHSCORE_WAREHOUSE_WAIT_SECONDS must be a number of seconds, not {value!r}")
+    return seconds

@@ -1,0 +1,159 @@
+"""A crashed run never blocks the next: the warehouse lock, dead runs, half-built serving files, signals."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.defs.runs.processes import process_is_running
+from orchestration.defs.runs.warehouse_lock import WarehouseBusyError, lock_file, warehouse_lock
+from orchestration.settings import REPO_ROOT, warehouse_wait_seconds
+
+PUBLISH_STEP = "serving__health_score_marts"
+DBT_STEP = "healthscore_dbt_assets"
+# Generous: a refresh of the small landing takes 20-40 s on two cores.
+REFRESH_TIMEOUT = 600
+
+
+def ignore(_message: str) -> None:
+    pass
+
+
+def reaped_pid() -> int:
+    """The pid of a process that has ended and been reaped."""
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+# --- the lock and the processes ------------------------------------------------------------------------------------
+
+
+def test_the_lock_names_its_holder_and_is_freed_when_the_holder_is_killed(tmp_path):
+    warehouse = tmp_path / "healthscore.duckdb"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time\n"
+            "from pathlib import Path\n"
+            "from orchestration.defs.runs.warehouse_lock import warehouse_lock\n"
+            "with warehouse_lock(Path(sys.argv[1]), 'run-of-the-holder', 0, print):\n"
+            "    print('holding', flush=True)\n"
+            "    time.sleep(600)\n",
+            str(warehouse),
+        ],
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        said: list[str] = []
+        with pytest.raises(WarehouseBusyError) as busy, warehouse_lock(warehouse, "waiting-run", 1, said.append):
+            pass
+        assert f"run run-of-the-holder (pid {holder.pid}), started at " in said[0]
+        assert said[0].startswith("Waiting for run run-of-the-holder")
+        assert "Gave up after 1 s: run run-of-the-holder" in str(busy.value)
+    finally:
+        holder.kill()
+        holder.wait()
+    # kill -9 gives the holder no chance to clean up: the kernel releases its lock.
+    with warehouse_lock(warehouse, "next-run", 0, ignore) as holding:
+        assert holding.run_id == "next-run"
+        assert '"run_id": "next-run"' in lock_file(warehouse).read_text()
+    assert lock_file(warehouse).read_text() == ""
+
+
+def test_a_run_waits_for_a_process_that_has_the_duckdb_file_open(tmp_path):
+    """A dbt left over from a killed run, or someone who opened the working warehouse, holds DuckDB's own lock."""
+    warehouse = tmp_path / "healthscore.duckdb"
+    duckdb.connect(str(warehouse)).close()
+    reader = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time, duckdb\n"
+            "con = duckdb.connect(sys.argv[1], read_only=True)\n"
+            "print('open', flush=True)\n"
+            "time.sleep(600)\n",
+            str(warehouse),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert reader.stdout.readline().strip() == "open"
+        said: list[str] = []
+        with pytest.raises(WarehouseBusyError), warehouse_lock(warehouse, "waiting-run", 1, said.append):
+            pass
+        assert said == [
+            f"Waiting for process {reader.pid}, which still has the DuckDB file open: it holds the warehouse "
+            f"{warehouse}. Giving up after 1 s (HEALTHSCORE_WAREHOUSE_WAIT_SECONDS); Ctrl-C stops waiting."
+        ]
+    finally:
+        reader.kill()
+        reader.wait()
+    with warehouse_lock(warehouse, "next-run", 5, ignore):
+        pass
+
+
+def test_the_lock_is_released_only_after_a_child_that_still_writes_the_warehouse_is_stopped(tmp_path):
+    """A dbt that missed its run's interrupt would go on writing after the run; the run stops it on its way out."""
+    warehouse = tmp_path / "healthscore.duckdb"
+    duckdb.connect(str(warehouse)).close()
+    said: list[str] = []
+    with warehouse_lock(warehouse, "run-with-a-leftover", 0, said.append):
+        leftover = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "import sys, time, duckdb\n"
+                "con = duckdb.connect(sys.argv[1])\n"
+                "print('writing', flush=True)\n"
+                "time.sleep(600)\n",
+                str(warehouse),
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert leftover.stdout.readline().strip() == "writing"
+    try:
+        assert leftover.wait(timeout=60) == -signal.SIGINT
+    finally:
+        leftover.kill()
+        leftover.wait()
+    assert said == [f"Stopping process {leftover.pid}, started by this run, which still has the warehouse open."]
+    with warehouse_lock(warehouse, "next-run", 0, ignore):
+        pass
+
+
+def test_wait_setting_is_a_number_of_seconds(monkeypatch):
+    monkeypatch.delenv("HEALTHSCORE_WAREHOUSE_WAIT_SECONDS", raising=False)
+    assert warehouse_wait_seconds() == 3600
+    monkeypatch.setenv("HEALTHSCORE_WAREHOUSE_WAIT_SECONDS", "2.5")
+    assert warehouse_wait_seconds() == 2.5
+    for wrong in ("-1", "ten", "nan"):
+        monkeypatch.setenv("HEALTHSCORE_WAREHOUSE_WAIT_SECONDS", wrong)
+        with pytest.raises(ValueError, match="must be a number of seconds"):
+            warehouse_wait_seconds()
+
+
+def test_a_zombie_or_a_newer_process_under_the_same_pid_is_not_the_run_process():
+    zombie = subprocess.Popen([sys.executable, "-c", "pass"])
+    deadline = time.monotonic() + 30
+    while Path(f"/proc/{zombie.pid}/stat").read_text().split(") ")[1][0] != "Z":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert not process_is_running(zombie.pid)
+    zombie.wait()
+    assert process_is_running(os.getpid())
+    assert not process_is_running(os.getpid(), started_by=time.time() - 24 * 3600)
+    assert not process_is_running(reaped_pid())
