@@ -9,6 +9,7 @@ from orchestration.defs.ingestion.assets import ingestion_assets
 from orchestration.defs.ingestion.checks import freshness_checks
 from orchestration.defs.jobs import daily_refresh_schedule, refresh_all_job
 from orchestration.defs.resources import LandingResource, ServingResource, WarehouseResource
+from orchestration.defs.runs.sensors import dead_runs_sensor
 from orchestration.defs.scores.checks import score_checks_defs
 from orchestration.defs.serving.assets import published_health_score_marts
 from orchestration.settings import Settings, load_settings
@@ -20,6 +21,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         asset_checks=[*freshness_checks, *score_checks_defs],
         jobs=[refresh_all_job],
         schedules=[daily_refresh_schedule],
+        sensors=[dead_runs_sensor],
         resources={
             "warehouse": WarehouseResource(path=str(settings.warehouse_path)),
             "landing": LandingResource(directory=str(settings.landing_dir)),

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pytest
+from dagster._core.events import DagsterEvent, EngineEventData
 
+from orchestration.defs.runs.dead_runs import RUN_HOST_TAG, RUN_PID_TAG, mark_dead_runs_failed
 from orchestration.defs.runs.processes import process_is_running
 from orchestration.defs.runs.warehouse_lock import WarehouseBusyError, lock_file, warehouse_lock
 from orchestration.settings import REPO_ROOT, warehouse_wait_seconds
@@ -157,3 +161,61 @@ def test_a_zombie_or_a_newer_process_under_the_same_pid_is_not_the_run_process()
     assert process_is_running(os.getpid())
     assert not process_is_running(os.getpid(), started_by=time.time() - 24 * 3600)
     assert not process_is_running(reaped_pid())
+
+
+# --- runs whose process is gone ------------------------------------------------------------------------------------
+
+
+def _started_run(instance: dg.DagsterInstance, tags: dict[str, str] | None = None) -> dg.DagsterRun:
+    return instance.add_run(dg.DagsterRun(job_name="refresh_all", status=dg.DagsterRunStatus.STARTED, tags=tags or {}))
+
+
+def _record_worker_pid(instance: dg.DagsterInstance, run: dg.DagsterRun, pid: int, at: float | None = None) -> None:
+    """What Dagster writes when a run worker starts executing: "Executing steps in process (pid: ...)"."""
+    event = DagsterEvent(
+        event_type_value=dg.DagsterEventType.ENGINE_EVENT.value,
+        job_name=run.job_name,
+        message=f"Executing steps in process (pid: {pid})",
+        event_specific_data=EngineEventData.in_process(pid),
+    )
+    instance.report_dagster_event(event, run_id=run.run_id, timestamp=at)
+
+
+def test_runs_whose_process_is_gone_are_marked_failed_with_the_reason_and_free_their_slots():
+    gone, alive = reaped_pid(), os.getpid()
+    with dg.instance_for_test() as instance:
+        killed_cli_run = _started_run(instance, {RUN_PID_TAG: str(gone), RUN_HOST_TAG: socket.gethostname()})
+        killed_worker = _started_run(instance)
+        _record_worker_pid(instance, killed_worker, gone)
+        # The pid of a worker that died long ago, since given to a newer process (here: this one).
+        reused_pid = _started_run(instance)
+        _record_worker_pid(instance, reused_pid, alive, at=time.time() - 24 * 3600)
+        running = _started_run(instance, {RUN_PID_TAG: str(alive)})
+        launching = _started_run(instance)  # no process recorded yet
+        elsewhere = _started_run(instance, {RUN_PID_TAG: str(gone), RUN_HOST_TAG: "another-machine"})
+        instance.event_log_storage.set_concurrency_slots("duckdb_warehouse", 1)
+        instance.event_log_storage.claim_concurrency_slot("duckdb_warehouse", killed_cli_run.run_id, DBT_STEP)
+
+        dead = mark_dead_runs_failed(instance, noticed_by="the test")
+
+        assert {run.run_id for run in dead} == {killed_cli_run.run_id, killed_worker.run_id, reused_pid.run_id}
+        for run in (killed_cli_run, killed_worker, reused_pid):
+            assert instance.get_run_by_id(run.run_id).status == dg.DagsterRunStatus.FAILURE
+            failure = instance.get_records_for_run(run.run_id, of_type=dg.DagsterEventType.RUN_FAILURE).records
+            message = failure[0].event_log_entry.dagster_event.message
+            assert "is gone: it was killed (kill -9, the out-of-memory killer" in message
+            assert "Noticed by the test." in message
+        for run in (running, launching, elsewhere):
+            assert instance.get_run_by_id(run.run_id).status == dg.DagsterRunStatus.STARTED
+        assert instance.event_log_storage.get_concurrency_info("duckdb_warehouse").active_slot_count == 0
+        assert mark_dead_runs_failed(instance, noticed_by="the test") == []
+
+
+def test_the_cli_and_its_run_share_one_lock_without_waiting_for_themselves(tmp_path):
+    from orchestration.defs.runs.guard import hold_warehouse_for_run
+
+    warehouse = tmp_path / "healthscore.duckdb"
+    with dg.instance_for_test() as instance, warehouse_lock(warehouse, "cli-run", 0, ignore):
+        with hold_warehouse_for_run(warehouse, "cli-run", instance, ignore):
+            pass
+        assert '"run_id": "cli-run"' in lock_file(warehouse).read_text()
