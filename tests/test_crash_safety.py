@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import dagster as dg
 import duckdb
@@ -18,6 +19,7 @@ from dagster._core.events import DagsterEvent, EngineEventData
 from orchestration.defs.runs.dead_runs import RUN_HOST_TAG, RUN_PID_TAG, mark_dead_runs_failed
 from orchestration.defs.runs.processes import process_is_running
 from orchestration.defs.runs.warehouse_lock import WarehouseBusyError, lock_file, warehouse_lock
+from orchestration.defs.serving.assets import MART_KEYS, marts_not_rebuilt
 from orchestration.settings import REPO_ROOT, warehouse_wait_seconds
 
 PUBLISH_STEP = "serving__health_score_marts"
@@ -219,3 +221,31 @@ def test_the_cli_and_its_run_share_one_lock_without_waiting_for_themselves(tmp_p
         with hold_warehouse_for_run(warehouse, "cli-run", instance, ignore):
             pass
         assert '"run_id": "cli-run"' in lock_file(warehouse).read_text()
+
+
+# --- publishing and the definitions --------------------------------------------------------------------------------
+
+
+def test_publishing_asks_whether_this_run_rebuilt_the_marts_not_who_rebuilt_them_last():
+    """A run on another warehouse sharing the Dagster home can materialize the marts after this run did; the
+    latest materialization then is not this run's, although this run rebuilt them."""
+
+    @dg.multi_asset(specs=[dg.AssetSpec(key) for key in MART_KEYS])
+    def marts():
+        for key in MART_KEYS:
+            yield dg.MaterializeResult(asset_key=key)
+
+    @dg.asset
+    def something_else() -> None:
+        pass
+
+    with dg.instance_for_test() as instance:
+        this_run = dg.materialize([marts], instance=instance)
+        other_run = dg.materialize([marts], instance=instance)
+        without_marts = dg.materialize([something_else], instance=instance)
+        assert instance.get_latest_materialization_event(MART_KEYS[0]).run_id == other_run.run_id
+
+        assert marts_not_rebuilt(SimpleNamespace(instance=instance, run_id=this_run.run_id)) == []
+        assert marts_not_rebuilt(SimpleNamespace(instance=instance, run_id=without_marts.run_id)) == [
+            key.to_user_string() for key in MART_KEYS
+        ]
