@@ -28,6 +28,8 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             "serving": ServingResource(path=str(settings.serving_path)),
             "dbt": DbtCliResource(project_dir=dbt_project, profiles_dir=str(dbt_project.profiles_dir)),
         },
+        # Runs started from the UI execute their steps one after another in one process too: one DuckDB writer.
+        executor=dg.in_process_executor,
     )
 
 

@@ -249,3 +249,16 @@ def test_publishing_asks_whether_this_run_rebuilt_the_marts_not_who_rebuilt_them
         assert marts_not_rebuilt(SimpleNamespace(instance=instance, run_id=without_marts.run_id)) == [
             key.to_user_string() for key in MART_KEYS
         ]
+
+
+def test_no_step_uses_a_concurrency_pool_and_ui_runs_execute_in_one_process(dbt_manifest):
+    from orchestration.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    pools = {node.key: node.pools for node in graph.asset_nodes if node.pools}
+    assert pools == {}
+    assert defs.resolve_implicit_global_asset_job_def().executor_def is dg.in_process_executor
+    sensor = defs.resolve_sensor_def("dead_runs_sensor")
+    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+    dagster_yaml = (REPO_ROOT / "orchestration" / "dagster.yaml").read_text()
+    assert "pools" not in dagster_yaml and "max_concurrent_runs: 1" in dagster_yaml

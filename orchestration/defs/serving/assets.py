@@ -38,7 +38,6 @@ def marts_not_rebuilt(context: dg.AssetExecutionContext) -> list[str]:
     deps=MART_KEYS,
     group_name="serving",
     kinds={"duckdb"},
-    pool="duckdb_warehouse",
     description="Copies the score marts into the read-only serving file BI tools use, replacing it atomically.",
 )
 def published_health_score_marts(
