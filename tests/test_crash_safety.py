@@ -20,6 +20,7 @@ from orchestration.defs.runs.dead_runs import RUN_HOST_TAG, RUN_PID_TAG, mark_de
 from orchestration.defs.runs.processes import process_is_running
 from orchestration.defs.runs.warehouse_lock import WarehouseBusyError, lock_file, warehouse_lock
 from orchestration.defs.serving.assets import MART_KEYS, marts_not_rebuilt
+from orchestration.defs.serving.publish import partial_file, remove_stale_partial_files
 from orchestration.settings import REPO_ROOT, warehouse_wait_seconds
 
 PUBLISH_STEP = "serving__health_score_marts"
@@ -262,3 +263,20 @@ def test_no_step_uses_a_concurrency_pool_and_ui_runs_execute_in_one_process(dbt_
     assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
     dagster_yaml = (REPO_ROOT / "orchestration" / "dagster.yaml").read_text()
     assert "pools" not in dagster_yaml and "max_concurrent_runs: 1" in dagster_yaml
+
+
+def test_half_built_serving_files_of_dead_processes_are_removed(tmp_path):
+    serving = tmp_path / "serving" / "healthscore.duckdb"
+    serving.parent.mkdir()
+    serving.write_bytes(b"the published version")
+    left_by_killed_run = partial_file(serving, reaped_pid())
+    being_built = partial_file(serving, os.getpid())
+    other_file = serving.with_name(".other.duckdb.1.partial")
+    for path in (left_by_killed_run, being_built, other_file):
+        path.write_bytes(b"half")
+
+    assert remove_stale_partial_files(serving) == [left_by_killed_run]
+    assert sorted(path.name for path in serving.parent.iterdir()) == sorted(
+        [serving.name, being_built.name, other_file.name]
+    )
+    assert remove_stale_partial_files(tmp_path / "nowhere" / "healthscore.duckdb") == []

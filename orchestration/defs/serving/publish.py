@@ -7,9 +7,12 @@ never a half-written file, and a failed or killed refresh leaves the last good v
 """
 
 import os
+import re
 from pathlib import Path
 
 import duckdb
+
+from orchestration.defs.runs.processes import process_is_running
 
 PUBLISHED_TABLES = (
     "account_health_scores",
@@ -20,10 +23,29 @@ PUBLISHED_TABLES = (
 )
 
 
+def partial_file(serving: Path, pid: int) -> Path:
+    """Where process `pid` builds the next version of `serving` before renaming it over it."""
+    return serving.with_name(f".{serving.name}.{pid}.partial")
+
+
+def remove_stale_partial_files(serving: Path) -> list[Path]:
+    """Removes the half-built versions of `serving` left by processes killed while publishing; returns them."""
+    pattern = re.compile(rf"\.{re.escape(serving.name)}\.(\d+)\.partial")
+    stale = [
+        path
+        for path in (serving.parent.iterdir() if serving.parent.is_dir() else [])
+        if (match := pattern.fullmatch(path.name)) and not process_is_running(int(match.group(1)))
+    ]
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return stale
+
+
 def publish(warehouse: Path, serving: Path, run_id: str) -> dict[str, int]:
     """Writes the public marts of `warehouse` to `serving`; returns the rows per table."""
     serving.parent.mkdir(parents=True, exist_ok=True)
-    staging_file = serving.with_name(f".{serving.name}.{os.getpid()}.partial")
+    remove_stale_partial_files(serving)
+    staging_file = partial_file(serving, os.getpid())
     staging_file.unlink(missing_ok=True)
     rows: dict[str, int] = {}
     try:
