@@ -10,6 +10,7 @@ from orchestration.defs.ingestion.checks import freshness_checks
 from orchestration.defs.jobs import daily_refresh_schedule, refresh_all_job
 from orchestration.defs.privacy.jobs import erase_personal_data_job
 from orchestration.defs.resources import LandingResource, ServingResource, WarehouseResource
+from orchestration.defs.runs.sensors import dead_runs_sensor
 from orchestration.defs.scores.checks import score_checks_defs
 from orchestration.defs.serving.assets import published_health_score_marts
 from orchestration.settings import Settings, load_settings
@@ -21,6 +22,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         asset_checks=[*freshness_checks, *score_checks_defs],
         jobs=[refresh_all_job, erase_personal_data_job],
         schedules=[daily_refresh_schedule],
+        sensors=[dead_runs_sensor],
         resources={
             "warehouse": WarehouseResource(
                 path=str(settings.warehouse_path),
@@ -32,6 +34,8 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             "serving": ServingResource(path=str(settings.serving_path)),
             "dbt": DbtCliResource(project_dir=dbt_project, profiles_dir=str(dbt_project.profiles_dir)),
         },
+        # Runs started from the UI execute their steps one after another in one process too: one DuckDB writer.
+        executor=dg.in_process_executor,
     )
 
 

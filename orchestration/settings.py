@@ -6,6 +6,7 @@ HEALTHSCORE_SERVING      read-only DuckDB file BI tools query (default: warehous
 HEALTHSCORE_RAW_DIR      checked landed files as Parquet (default: raw/ next to the warehouse file)
 HEALTHSCORE_MEMORY_LIMIT memory DuckDB may use before it spills to disk, for loading and for dbt (default: 2GB)
 DAGSTER_HOME             run history and logs (default: .dagster, set by the Makefile)
+HEALTHSCORE_WAREHOUSE_WAIT_SECONDS  how long a run waits for another one to release the warehouse (default: 3600)
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 STAGING_MODELS_DIR = DBT_PROJECT_DIR / "models" / "staging"
 SAMPLE_LANDING_DIR = REPO_ROOT / "seeds" / "landing"
+# Long enough for a refresh at volume to finish, short enough that a stuck run is noticed the same morning.
+DEFAULT_WAREHOUSE_WAIT_SECONDS = 3600.0
 
 
 DEFAULT_MEMORY_LIMIT = "2GB"
@@ -67,3 +70,17 @@ def load_settings() -> Settings:
     if scripts not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
     return settings
+
+
+def warehouse_wait_seconds() -> float:
+    """How long a run waits for another run (or process) to release the warehouse before it gives up."""
+    value = os.environ.get("HEALTHSCORE_WAREHOUSE_WAIT_SECONDS", "").strip()
+    if not value:
+        return DEFAULT_WAREHOUSE_WAIT_SECONDS
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = float("nan")
+    if not seconds >= 0:  # negative, or not a number at all
+        raise ValueError(f"HEALTHSCORE_WAREHOUSE_WAIT_SECONDS must be a number of seconds, not {value!r}")
+    return seconds

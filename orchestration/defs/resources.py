@@ -2,20 +2,37 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from pathlib import Path
 
 import dagster as dg
 import duckdb
+from pydantic import PrivateAttr
+
+from orchestration.defs.runs.guard import hold_warehouse_for_run
 
 
 class WarehouseResource(dg.ConfigurableResource):
     """The DuckDB file every asset writes, and the Parquet files of the raw layer beside it. DuckDB allows one
-    writer per file, so runs are serialised."""
+    writer per file, so every run that uses it holds the warehouse lock from its start to its end
+    (defs/runs/warehouse_lock.py)."""
 
     path: str
     raw_dir: str
     memory_limit: str = "2GB"
     spill_dir: str = ""
+    _held_for_run: ExitStack = PrivateAttr(default_factory=ExitStack)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        if context.dagster_run is None or context.instance is None:
+            return  # built outside a run
+        self._held_for_run = ExitStack()
+        self._held_for_run.enter_context(
+            hold_warehouse_for_run(self.file, context.dagster_run.run_id, context.instance, context.log.warning)
+        )
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        self._held_for_run.close()
 
     @property
     def file(self) -> Path:

@@ -8,6 +8,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from orchestration.defs.dbt.project import dbt_project
+from orchestration.defs.resources import WarehouseResource
 
 
 class DbtBuildConfig(dg.Config):
@@ -61,9 +62,13 @@ class LayerTranslator(DagsterDbtTranslator):
     manifest=dbt_project.manifest_path,
     project=dbt_project,
     dagster_dbt_translator=LayerTranslator(),
-    pool="duckdb_warehouse",
 )
-def healthscore_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
+def healthscore_dbt_assets(
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    config: DbtBuildConfig,
+    warehouse: WarehouseResource,  # unused here: requiring it makes a run that builds only dbt models hold the lock
+):
     # A failing dbt test must not stop the Python checks from running; publishing refuses on its own
     # when any blocking check of the run failed (see defs/serving/assets.py). A model that could not be
     # built is different: its downstream steps would be skipped and the run would look successful.

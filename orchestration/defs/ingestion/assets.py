@@ -41,7 +41,6 @@ def build_ingestion_asset(contract: SourceContract) -> dg.AssetsDefinition:
         description=f"Loads the {contract.name} export(s) from the landing directory into raw.{contract.name}, "
         f"setting aside rows that break the contract (raw.rejected_rows). {contract.description}",
         metadata={"primary_key": ", ".join(contract.primary_key), "source_system": contract.system},
-        pool="duckdb_warehouse",
     )
     def ingest(
         context: dg.AssetExecutionContext, warehouse: WarehouseResource, landing: LandingResource

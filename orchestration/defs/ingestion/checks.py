@@ -20,7 +20,7 @@ def build_freshness_check(expectation: FreshnessExpectation) -> dg.AssetChecksDe
         else "Reports the newest row; no age expectation.",
     )
 
-    @dg.multi_asset_check(specs=[spec], name=f"{expectation.source}_freshness", pool="duckdb_warehouse")
+    @dg.multi_asset_check(specs=[spec], name=f"{expectation.source}_freshness")
     def freshness(warehouse: WarehouseResource):
         with warehouse.connect(read_only=True) as con:
             outcome = source_freshness(con, expectation, dt.datetime.now(dt.UTC).date())

@@ -30,11 +30,8 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
-import fcntl
-import json
 import os
 import re
-import socket
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -56,6 +53,13 @@ from orchestration.defs.ingestion.raw_store import SCHEMA as RAW_SCHEMA
 from orchestration.defs.ingestion.raw_store import FileLoad, RawStore, raw_file_stem
 from orchestration.defs.privacy.keys import ACCOUNT, EMAIL, NORMALISE, Pseudonymiser, load_pseudonymiser
 from orchestration.defs.privacy.suppression import SCHEMA as PRIVACY_SCHEMA
+from orchestration.defs.runs.warehouse_lock import (
+    WarehouseBusyError,
+    held_by_this_process,
+    lock_file,
+    read_holder,
+    warehouse_lock,
+)
 from orchestration.settings import DEFAULT_MEMORY_LIMIT, Settings
 
 PARQUET_OPTIONS = "(format parquet, compression zstd, row_group_size 122880)"
@@ -205,32 +209,22 @@ class ErasureReport:
 
 @contextlib.contextmanager
 def hold_warehouse(warehouse: Path, erasure_id: str) -> Iterator[None]:
-    """The same exclusive flock on `<warehouse>.lock` that a refresh takes for its whole run: an erasure never
-    runs beside a refresh (and, holding it, may replace the warehouse file)."""
-    lock = warehouse.with_name(warehouse.name + ".lock")
-    descriptor = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    """The warehouse lock a refresh holds for its whole run (defs/runs/warehouse_lock.py): an erasure never runs
+    beside a refresh (and, holding it, may replace the warehouse file). Within a Dagster run, which already
+    holds it, the erasure goes ahead; otherwise it refuses at once rather than wait."""
+    if held_by_this_process(warehouse):
+        yield
+        return
     try:
-        try:
-            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            try:
-                holder = json.loads(lock.read_text())
-                who = f"run {holder['run_id']} (pid {holder['pid']})"
-            except (OSError, ValueError, KeyError, TypeError):
-                who = "another run"
-            raise ErasureRefused(
-                f"{who} holds the warehouse {warehouse} (lock file {lock}); nothing was erased. "
-                "Erase again when it has finished."
-            ) from None
-        holder = {"run_id": f"erasure {erasure_id}", "pid": os.getpid(), "host": socket.gethostname()}
-        os.ftruncate(descriptor, 0)
-        os.write(descriptor, json.dumps({**holder, "started_at": time.time()}).encode())
-        try:
+        with warehouse_lock(warehouse, f"erasure {erasure_id}", 0, lambda _message: None):
             yield
-        finally:
-            os.ftruncate(descriptor, 0)
-    finally:
-        os.close(descriptor)  # releases the lock
+    except WarehouseBusyError:
+        holder = read_holder(warehouse)
+        who = holder.describe() if holder else "another run"
+        raise ErasureRefused(
+            f"{who} holds the warehouse {warehouse} (lock file {lock_file(warehouse)}); nothing was erased. "
+            "Erase again when it has finished."
+        ) from None
 
 
 def connect(files: WarehouseFiles) -> duckdb.DuckDBPyConnection:

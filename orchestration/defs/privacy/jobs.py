@@ -32,7 +32,6 @@ def request_from_config(config: ErasureConfig, run_id: str) -> ErasureRequest:
 
 
 @dg.op(
-    pool="duckdb_warehouse",
     description="Erases a person (e-mail address) or an account from the raw layer, every model, the history and "
     "the serving file, and keeps it out of later loads (GDPR Art. 17).",
 )

@@ -66,19 +66,19 @@ BENCHMARKS = _specs(
 )
 
 
-@dg.multi_asset_check(specs=[spec for spec, _ in SCORE_INVARIANTS.values()], can_subset=True, pool="duckdb_warehouse")
+@dg.multi_asset_check(specs=[spec for spec, _ in SCORE_INVARIANTS.values()], can_subset=True)
 def score_invariant_checks(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource):
     with warehouse.connect(read_only=True) as con:
         yield from run_checks(con, SCORE_INVARIANTS, dg.AssetCheckSeverity.ERROR, context)
 
 
-@dg.multi_asset_check(specs=[spec for spec, _ in CONFIGURATION.values()], can_subset=True, pool="duckdb_warehouse")
+@dg.multi_asset_check(specs=[spec for spec, _ in CONFIGURATION.values()], can_subset=True)
 def scorecard_configuration_checks(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource):
     with warehouse.connect(read_only=True) as con:
         yield from run_checks(con, CONFIGURATION, dg.AssetCheckSeverity.ERROR, context)
 
 
-@dg.multi_asset_check(specs=[spec for spec, _ in BENCHMARKS.values()], can_subset=True, pool="duckdb_warehouse")
+@dg.multi_asset_check(specs=[spec for spec, _ in BENCHMARKS.values()], can_subset=True)
 def benchmark_checks(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource):
     with warehouse.connect(read_only=True) as con:
         yield from run_checks(con, BENCHMARKS, dg.AssetCheckSeverity.WARN, context)

@@ -12,10 +12,13 @@ when the columns changed, everything is copied.
 """
 
 import os
+import re
 import shutil
 from pathlib import Path
 
 import duckdb
+
+from orchestration.defs.runs.processes import process_is_running
 
 # Public marts by the column that dates their rows, None for tables copied whole on every publication.
 PUBLISHED_TABLES = {
@@ -60,10 +63,29 @@ def _publish_table(con: duckdb.DuckDBPyConnection, published: str, table: str, d
     con.execute(f"insert into marts.{table} select * from {source} where {day_column} in ({rescored})", [through])
 
 
+def partial_file(serving: Path, pid: int) -> Path:
+    """Where process `pid` builds the next version of `serving` before renaming it over it."""
+    return serving.with_name(f".{serving.name}.{pid}.partial")
+
+
+def remove_stale_partial_files(serving: Path) -> list[Path]:
+    """Removes the half-built versions of `serving` left by processes killed while publishing; returns them."""
+    pattern = re.compile(rf"\.{re.escape(serving.name)}\.(\d+)\.partial")
+    stale = [
+        path
+        for path in (serving.parent.iterdir() if serving.parent.is_dir() else [])
+        if (match := pattern.fullmatch(path.name)) and not process_is_running(int(match.group(1)))
+    ]
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return stale
+
+
 def publish(warehouse: Path, serving: Path, run_id: str) -> dict[str, int]:
     """Writes the public marts of `warehouse` to `serving`; returns the rows per table."""
     serving.parent.mkdir(parents=True, exist_ok=True)
-    staging_file = serving.with_name(f".{serving.name}.{os.getpid()}.partial")
+    remove_stale_partial_files(serving)
+    staging_file = partial_file(serving, os.getpid())
     staging_file.unlink(missing_ok=True)
     rows: dict[str, int] = {}
     try:
