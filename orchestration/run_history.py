@@ -19,6 +19,7 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from dagster import Field, StringSource
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
 from dagster._core.storage.sqlite import create_db_conn_string
 from dagster._serdes import ConfigurableClassData
@@ -46,12 +47,19 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
 
     @classmethod
     def config_type(cls):
-        return {}
+        return {"base_dir": Field(StringSource, is_required=False)}
 
     @classmethod
     def from_config_value(cls, inst_data: ConfigurableClassData | None, config_value) -> PooledSqliteEventLogStorage:
-        # The same place Dagster's default SQLite storage uses, so the history carries over.
-        base_dir = os.path.join(os.environ["DAGSTER_HOME"], "history", "runs")
+        base_dir = config_value.get("base_dir")
+        if base_dir is None:
+            # The same place Dagster's default SQLite storage uses, so the history carries over.
+            home = os.environ.get("DAGSTER_HOME")
+            if not home:
+                raise ValueError(
+                    "orchestration.run_history needs DAGSTER_HOME (or base_dir in dagster.yaml) to find the run history"
+                )
+            base_dir = os.path.join(home, "history", "runs")
         return cls(base_dir=base_dir, inst_data=inst_data)
 
     def _engine(self, shard: str) -> Engine:

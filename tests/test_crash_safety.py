@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
+from unittest import mock
 
 import dagster as dg
 import duckdb
@@ -306,7 +307,9 @@ class Workspace:
     @functools.cached_property
     def instance(self) -> dg.DagsterInstance:
         """The refreshes' run storage, read from this process (opened once: opening it costs a lot of CPU)."""
-        return dg.DagsterInstance.from_config(str(self.dagster_home))
+        # The instance's dagster.yaml places the run history under DAGSTER_HOME, as for `make run`.
+        with mock.patch.dict(os.environ, {"DAGSTER_HOME": str(self.dagster_home)}):
+            return dg.DagsterInstance.from_config(str(self.dagster_home))
 
     def published_run(self) -> str | None:
         if not self.serving.exists():

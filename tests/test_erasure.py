@@ -397,7 +397,7 @@ def test_an_erasure_refuses_to_run_beside_a_refresh_and_changes_nothing(tmp_path
     )
     try:
         assert holder.stdout.readline().strip() == "open"
-        with pytest.raises(ErasureRefused, match="Another process has the warehouse"):
+        with pytest.raises(ErasureRefused, match="which still has the DuckDB file open"):
             erase(ErasureRequest(EMAIL, "jane.doe@example.com"), files_of(tmp_path))
     finally:
         holder.kill()

@@ -38,18 +38,21 @@ REPORT = REPO_ROOT / "docs" / "benchmarks.md"
 
 
 def _land(result, landing: Path, usage_parts: str) -> None:
-    """Writes the exports into `landing`, touching only files whose content changed, as a daily delivery
-    would: unchanged parts keep their modification time."""
+    """Writes the exports into `landing`, touching only files whose content changed."""
     fresh = Path(tempfile.mkdtemp(prefix="landing-", dir=landing.parent))
     write_landing(result, fresh, usage_parts)
-    for path in fresh.rglob("*"):
-        if path.is_dir():
-            continue
-        target = landing / path.relative_to(fresh)
-        if not target.exists() or target.read_bytes() != path.read_bytes():
+    _deliver(fresh, landing)
+    shutil.rmtree(fresh)
+
+
+def _deliver(export: Path, landing: Path) -> None:
+    """Moves the files of `export` that differ from those in `landing` into it, as a daily delivery adds a
+    new part and replaces the snapshots that changed."""
+    for path in export.rglob("*"):
+        target = landing / path.relative_to(export)
+        if path.is_file() and (not target.exists() or target.read_bytes() != path.read_bytes()):
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.move(path, target)
-    shutil.rmtree(fresh)
 
 
 def _environment(work: Path, landing: Path, name: str) -> dict[str, str]:
@@ -95,12 +98,15 @@ def main(argv: list[str] | None = None) -> int:
     python = sys.executable
     print(f"Simulating {args.accounts:,} accounts x {args.days + 1} days into {work} ...", flush=True)
     simulated = simulate(args.accounts, args.days + 1, args.seed, END_DATE + dt.timedelta(days=1), args.usage_scale)
-    landing = work / "landing"
+    landing, next_landing = work / "landing", work / "landing-next-day"
     landing.mkdir()
-    _land(export_as_of(simulated, END_DATE), landing, args.usage_parts)
-    events = int((simulated.frames["usage_events"]["occurred_at"] < f"{END_DATE + dt.timedelta(days=1)}").sum())
-    next_day = export_as_of(simulated, END_DATE + dt.timedelta(days=1))
-    del simulated
+    next_landing.mkdir()
+    first_export = export_as_of(simulated, END_DATE)
+    events = len(first_export.frames["usage_events"])
+    _land(first_export, landing, args.usage_parts)
+    # The next day's delivery is written now, so that no simulated data is held in memory while measuring.
+    _land(export_as_of(simulated, END_DATE + dt.timedelta(days=1)), next_landing, args.usage_parts)
+    del simulated, first_export
 
     dagster_env = _environment(work, landing, "dagster")
     print("Full refresh through Dagster (as make run) ...", flush=True)
@@ -131,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     agreement = compare_with_project(floor_db, Path(dagster_env["HEALTHSCORE_WAREHOUSE"]), args.floor_sample)
 
     print("One new day of every source, then a refresh through Dagster ...", flush=True)
-    _land(next_day, landing, args.usage_parts)
+    _deliver(next_landing, landing)
     one_day = _require(
         run_measured("one_day", [python, "-m", "orchestration.cli", "run"], dagster_env, work / "day.log")
     )

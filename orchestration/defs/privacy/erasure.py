@@ -56,8 +56,6 @@ from orchestration.defs.privacy.suppression import SCHEMA as PRIVACY_SCHEMA
 from orchestration.defs.runs.warehouse_lock import (
     WarehouseBusyError,
     held_by_this_process,
-    lock_file,
-    read_holder,
     warehouse_lock,
 )
 from orchestration.settings import DEFAULT_MEMORY_LIMIT, Settings
@@ -218,13 +216,8 @@ def hold_warehouse(warehouse: Path, erasure_id: str) -> Iterator[None]:
     try:
         with warehouse_lock(warehouse, f"erasure {erasure_id}", 0, lambda _message: None):
             yield
-    except WarehouseBusyError:
-        holder = read_holder(warehouse)
-        who = holder.describe() if holder else "another run"
-        raise ErasureRefused(
-            f"{who} holds the warehouse {warehouse} (lock file {lock_file(warehouse)}); nothing was erased. "
-            "Erase again when it has finished."
-        ) from None
+    except WarehouseBusyError as busy:
+        raise ErasureRefused(f"{busy} Nothing was erased; erase again when it has finished.") from None
 
 
 def connect(files: WarehouseFiles) -> duckdb.DuckDBPyConnection:
