@@ -1,6 +1,6 @@
 """`make bench`: how long a refresh takes and how much memory it needs, at a size you choose.
 
-python -m orchestration.bench [--accounts 10000] [--days 365] [--usage-scale 4] [--usage-parts daily]
+python -m orchestration.bench [--accounts 10000] [--days 365] [--usage-scale 8] [--usage-parts daily]
 
 In one run, on this machine, with the project's own simulator:
 1. a full refresh through Dagster, exactly as `make run` does it (a fresh warehouse);
@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--accounts", type=int, default=10_000, help="accounts to simulate (default 10000)")
     parser.add_argument("--days", type=int, default=365, help="days of history before the new day (default 365)")
     parser.add_argument(
-        "--usage-scale", type=float, default=4.0, help="events per active user and day, x (default 4: ~50 M a year)"
+        "--usage-scale", type=float, default=8.0, help="events per active user and day, x (default 8: ~50 M a year)"
     )
     parser.add_argument("--usage-parts", choices=("daily", "monthly"), default="daily", help="usage files (daily)")
     parser.add_argument("--seed", type=int, default=7, help="simulation seed (default 7)")

@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> None:
         "--usage-scale",
         type=float,
         default=1.0,
-        help="multiplies the events an active user records per day (default 1; about 4 gives 50 M events a year "
+        help="multiplies the events an active user records per day (default 1; about 8 gives 50 M events a year "
         "for 10,000 accounts)",
     )
     parser.add_argument(

@@ -142,7 +142,15 @@ def protect_checked_file(
     """Adds the pseudonym columns and `_erasure_keys` to the temp table `checked_file` (landing.py) and applies
     the suppression list to its rows."""
     columns = IdentifierColumns.of(contract, extra_columns)
-    register_identifiers(con, "checked_file", columns, pseudonymiser)
+    # Keyed hashes are needed for every row to pseudonymise addresses and to apply the suppression list;
+    # otherwise only rows set aside need them (`_erasure_keys`), and a usage part has tens of thousands of rows.
+    every_row = bool(suppressed) or bool(columns.with_role("row", "value", "mentions"))
+    register_identifiers(
+        con,
+        "checked_file" if every_row else "(select * from checked_file where len(_problems) > 0)",
+        columns,
+        pseudonymiser,
+    )
     for name in columns.with_role("row", "value"):
         target = _quote(pseudonym_column(name))
         con.execute(f"alter table checked_file add column {target} varchar")
