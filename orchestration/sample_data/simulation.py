@@ -568,16 +568,27 @@ def _usage_frame(parts: list[dict[str, np.ndarray]]) -> pd.DataFrame:
     arrays = {name: values[order] for name, values in arrays.items()}
 
     def padded(numbers: np.ndarray, width: int) -> pa.Array:
-        return pc.utf8_lpad(pc.cast(pa.array(numbers, type=pa.int64()), pa.string()), width=width, padding="0")
+        # Large strings: tens of millions of identifiers exceed the 2 GB a plain Arrow string array can hold.
+        return pc.utf8_lpad(pc.cast(pa.array(numbers, type=pa.int64()), pa.large_string()), width=width, padding="0")
 
-    account_ids = pc.binary_join_element_wise("ACC-", padded(arrays["account_number"], 5), "")
+    account_ids = pc.binary_join_element_wise(
+        pa.scalar("ACC-", pa.large_string()), padded(arrays["account_number"], 5), pa.scalar("", pa.large_string())
+    )
     table = pa.table(
         {
-            "event_id": pc.binary_join_element_wise("EV-", padded(np.arange(1, order.size + 1), 9), ""),
+            "event_id": pc.binary_join_element_wise(
+                pa.scalar("EV-", pa.large_string()),
+                padded(np.arange(1, order.size + 1), 9),
+                pa.scalar("", pa.large_string()),
+            ),
             "account_id": account_ids,
-            "user_id": pc.binary_join_element_wise(account_ids, padded(arrays["user_number"], 3), "-U"),
+            "user_id": pc.binary_join_element_wise(
+                account_ids, padded(arrays["user_number"], 3), pa.scalar("-U", pa.large_string())
+            ),
             "occurred_at": pa.array(arrays["occurred_ns"] // 1000, type=pa.timestamp("us", tz="UTC")),
-            "feature": pc.take(pa.array(FEATURES), pa.array(arrays["feature_index"], type=pa.int32())),
+            "feature": pc.take(
+                pa.array(FEATURES, type=pa.large_string()), pa.array(arrays["feature_index"], type=pa.int32())
+            ),
             "duration_seconds": pa.array(arrays["duration_seconds"], type=pa.int64()),
         }
     )
