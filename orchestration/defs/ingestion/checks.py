@@ -8,7 +8,7 @@ import dagster as dg
 from orchestration.defs.ingestion.contract import load_contracts
 from orchestration.defs.ingestion.freshness import FreshnessExpectation, load_expectations, source_freshness
 from orchestration.defs.resources import WarehouseResource
-from orchestration.defs.scores.dagster_checks import check_result
+from orchestration.defs.scores.dagster_checks import check_result, evaluate
 
 
 def build_freshness_check(expectation: FreshnessExpectation) -> dg.AssetChecksDefinition:
@@ -23,7 +23,7 @@ def build_freshness_check(expectation: FreshnessExpectation) -> dg.AssetChecksDe
     @dg.multi_asset_check(specs=[spec], name=f"{expectation.source}_freshness", pool="duckdb_warehouse")
     def freshness(warehouse: WarehouseResource):
         with warehouse.connect(read_only=True) as con:
-            outcome = source_freshness(con, expectation, dt.datetime.now(dt.UTC).date())
+            outcome = evaluate(spec.name, source_freshness, con, expectation, dt.datetime.now(dt.UTC).date())
         yield check_result(spec, outcome, dg.AssetCheckSeverity.WARN)
 
     return freshness
