@@ -6,16 +6,19 @@ import decimal
 import os
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from orchestration.defs.ingestion.checks import landing_directory_check
 from orchestration.defs.ingestion.contract import load_contracts
 from orchestration.defs.ingestion.landing import find_landing_files, stray_landing_files
 from orchestration.defs.ingestion.load_rules import load_rules
 from orchestration.defs.ingestion.raw_store import RawStore, SourceLoad
+from orchestration.defs.resources import LandingResource
 
 CONTRACTS = load_contracts()
 RULES = load_rules()
@@ -412,6 +415,21 @@ def test_unknown_files_in_the_landing_directory_are_named(landing):
     write(landing / "tickets_export.csv", "x\n")
     write(landing / "notes.txt", "x\n")
     assert stray_landing_files(landing, list(CONTRACTS)) == ["notes.txt", "tickets_export.csv"]
+
+
+def test_the_landing_check_warns_naming_the_stray_files_and_passes_without_them(landing):
+    write(landing / "usage_events" / "2026-01.csv", "x\n")
+    [recognised] = landing_directory_check(landing=LandingResource(directory=str(landing)))
+    assert recognised.passed and recognised.description == "every file in the landing directory belongs to a source"
+    write(landing / "tickets_export.csv", "x\n")
+    write(landing / "usage_events" / "readme.txt", "x\n")
+    [stray] = landing_directory_check(landing=LandingResource(directory=str(landing)))
+    assert not stray.passed and stray.severity == dg.AssetCheckSeverity.WARN
+    assert stray.asset_key == dg.AssetKey(["raw", "accounts"])
+    assert stray.description == (
+        "2 files belong to no source and are not loaded: tickets_export.csv, usage_events/readme.txt"
+    )
+    assert stray.metadata["stray_files"].data == ["tickets_export.csv", "usage_events/readme.txt"]
 
 
 def test_missing_required_column_names_the_file_and_column(con, landing):
