@@ -306,6 +306,31 @@ def test_decimal_separators_are_decided_per_column_from_the_values(con, landing,
     assert (reasons == []) if reason is None else all(r.startswith(reason) for r in reasons) and reasons
 
 
+@pytest.mark.parametrize(
+    ("values", "loaded"),
+    [
+        (["649.12", "1.234", "0.125"], [decimal.Decimal("649.12")]),
+        (["649,12", "1,234", "1.234,567"], [decimal.Decimal("649.12")]),
+        (["649.12", "1.230"], [decimal.Decimal("649.12"), decimal.Decimal("1.23")]),
+    ],
+)
+def test_an_amount_with_more_than_two_decimals_is_set_aside_not_rounded(con, landing, values, loaded):
+    """Rounding '1.234' to 1.23 would load a value nobody wrote; in a column of decimal points it may well be
+    a German thousand. A trailing zero changes nothing and loads."""
+    rows = "\n".join(f'I{i},A1,2026-01-01,2026-01-31,,"{v}",EUR,open' for i, v in enumerate(values))
+    write(
+        landing / "invoices.csv",
+        "invoice_id,account_id,issued_date,due_date,paid_date,amount,currency,status\n" + rows + "\n",
+    )
+    load(con, landing, "invoices")
+    assert [r[0] for r in con.execute("select amount from raw.invoices order by invoice_id").fetchall()] == loaded
+    reasons = {(column, reason) for _, column, reason, _ in rejected(con, "invoices")}
+    if len(loaded) < len(values):
+        assert reasons == {
+            ("amount", "more than 2 decimal places: amounts are kept to the cent, rounding would change it")
+        }
+
+
 def test_negative_amounts_and_payments_before_the_invoice_are_set_aside(con, landing):
     write(
         landing / "invoices.csv",
