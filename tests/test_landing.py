@@ -256,6 +256,18 @@ def test_a_bad_row_is_set_aside_with_file_line_column_and_reason_and_the_rest_lo
     assert con.execute("select ticket_id from raw.support_tickets").fetchall() == [("T0",)]
 
 
+def test_each_reason_carries_the_short_name_of_its_rule(con, landing):
+    """The summary and marts.landed_file_loads count rejections by rule: a code outside the allowed ones is
+    readable, just not allowed."""
+    write(
+        landing / "support_tickets.csv",
+        TICKET_HEADER + "\nT1,A1,2026-01-01T09:00:00Z,,,Hoch,bug,open,\nT2,A1,gestern,,,low,bug,open,\n",
+    )
+    load(con, landing, "support_tickets")
+    rules = con.execute("select column_name, rule from raw.rejected_rows order by source_row").fetchall()
+    assert rules == [("priority", "allowed values"), ("opened_at", "unreadable")]
+
+
 def test_a_documented_value_mapping_turns_an_export_code_into_the_contract_value(con, landing):
     write(landing / "support_tickets.csv", TICKET_HEADER + "\nT0,A1,2026-01-01T09:00:00Z,,,low,bug,Resolved,\n")
     load(con, landing, "support_tickets")

@@ -271,6 +271,8 @@ class _Typed:
 
     parsed: str
     unreadable_reason: str
+    # The rule's short name in raw.rejected_rows: a code outside the allowed ones is readable, just not allowed.
+    unreadable_rule: str = "unreadable"
     # For amounts: the number before it is cast to cents, to tell a value that would be rounded.
     unrounded: str | None = None
 
@@ -287,7 +289,7 @@ def _typed(
         if column.allowed_values:
             cases = " ".join(f"when {_literal(_canonical_key(v))} then {_literal(v)}" for v in column.allowed_values)
             value = f"case regexp_replace(lower({value}), '[^0-9a-z]', '', 'g') {cases} end"
-            return _Typed(value, f"not one of the allowed values {', '.join(column.allowed_values)}")
+            return _Typed(value, f"not one of the allowed values {', '.join(column.allowed_values)}", "allowed values")
         return _Typed(value, "cannot be read as text")
     if column.data_type in ("date", "timestamp") and raw_type != "VARCHAR":
         # Via TIMESTAMPTZ: DuckDB casts every Parquet flavour (s/ms/us/ns, with or without zone, INT96) to
@@ -390,7 +392,9 @@ def check_staged_file(
         typed = _typed(column, raw, raw_type, styles.get(column.name), rules.mappings(contract.name, column.name))
         typed_columns.append(f"cast({typed.parsed} as {column.duckdb_type}) as {name}")
         value = f"nullif(cast({raw} as varchar), '')"
-        checks = [(f"{_text(raw)} is not null and {typed.parsed} is null", typed.unreadable_reason, "unreadable")]
+        checks = [
+            (f"{_text(raw)} is not null and {typed.parsed} is null", typed.unreadable_reason, typed.unreadable_rule)
+        ]
         if column.required:
             checks.append((f"{_text(raw)} is null", "required value is missing", "required"))
         if typed.unrounded:
