@@ -32,6 +32,12 @@ def _rules(column: ColumnContract, key: tuple[str, ...]) -> str:
         rules.append(f"≤ {column.maximum:g}")
     if column.pattern:
         rules.append(f"matches `{column.pattern}`")
+    if column.upper_case:
+        rules.append("stored upper-case")
+    if column.not_in_future:
+        rules.append("not in the future")
+    if column.references:
+        rules.append(f"refers to `{column.references}`")
     if column.personal_data:
         rules.append("personal data")
     return "; ".join(rules)
@@ -48,6 +54,9 @@ def render_contract_markdown() -> str:
             parts.append(
                 f"| `{column.name}` | {column.data_type} | {_rules(column, contract.primary_key)} | {meaning} |"
             )
+        if contract.row_rules:
+            rules = "; ".join(f'`{rule.condition}` (else set aside as "{rule.reason}")' for rule in contract.row_rules)
+            parts.append(f"\nBetween columns, where the values are present: {rules}.")
     parts.append(END)
     return "\n".join(parts)
 
