@@ -4,10 +4,10 @@ A source arrives as `<source>.csv`, `<source>.parquet`, or a folder `<source>/` 
 be German exports (semicolons, decimal commas, dd.mm.yyyy dates), in UTF-8 (with or without BOM), UTF-16,
 Windows-1252 or Latin-1, with quoted line breaks inside fields; Parquet files may store timestamps in any
 unit, with or without a time zone. Every value is typed by the contract; a row that breaks it (a value that
-cannot be read, a missing required value, a value outside the allowed ones, a rule between columns, an
-event in the future, a key that appears twice with different values) is set aside with every reason, its
-file and its physical line, and the rest of the file loads. Only a file that cannot be read at all fails.
-Columns beyond the contract are kept as text.
+cannot be read, a missing required value, a value outside the allowed ones, an amount that would need
+rounding, a rule between columns, an event in the future, a key that appears twice with different values)
+is set aside with every reason, its file and its physical line, and the rest of the file loads. Only a file
+that cannot be read at all fails. Columns beyond the contract are kept as text.
 """
 
 from __future__ import annotations
