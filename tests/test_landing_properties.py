@@ -75,7 +75,7 @@ WORDS = {
     "cp1252": ASCII_WORDS + LATIN1_WORDS + CP1252_WORDS,
     "latin-1": ASCII_WORDS + LATIN1_WORDS,
 }
-WORD_SEPARATORS = (" ", " ", "\n", "\r\n", ", ", "; ", "\t", " | ")
+WORD_SEPARATORS = (" ", " ", "\n", "\r\n", "\n\n", ", ", "; ", "\t", " | ")  # "\n\n": a blank line inside a field
 
 UNREADABLE = {
     "date": ("31.02.2026", "2026-13-01", "gestern", "2026/99/99"),
@@ -92,8 +92,10 @@ OTHER_SEPARATOR = re.compile(r"\d+[.,]\d\d")
 
 
 def _within(start: dt.datetime, most: dt.timedelta):
-    """A moment from `start` up to `most` later, never after the load."""
-    return st.timedeltas(dt.timedelta(0), most).map(lambda delta: min(start + delta, NOW).replace(microsecond=0))
+    """A moment from `start` up to `most` later in whole seconds (never before `start`), never after the load."""
+    return st.timedeltas(dt.timedelta(0), most).map(
+        lambda delta: min(max(start, (start + delta).replace(microsecond=0)), NOW)
+    )
 
 
 # Mostly whole seconds, as most exports write; some with fractions of a second.
