@@ -6,7 +6,7 @@ from dagster_dbt import DbtCliResource
 from orchestration.defs.dbt.assets import healthscore_dbt_assets
 from orchestration.defs.dbt.project import dbt_project
 from orchestration.defs.ingestion.assets import ingestion_assets
-from orchestration.defs.ingestion.checks import freshness_checks
+from orchestration.defs.ingestion.checks import freshness_checks, landing_directory_check
 from orchestration.defs.jobs import daily_refresh_schedule, refresh_all_job
 from orchestration.defs.privacy.jobs import erase_personal_data_job
 from orchestration.defs.resources import LandingResource, ServingResource, WarehouseResource
@@ -19,7 +19,7 @@ from orchestration.settings import Settings, load_settings
 def build_definitions(settings: Settings) -> dg.Definitions:
     return dg.Definitions(
         assets=[*ingestion_assets, healthscore_dbt_assets, published_health_score_marts],
-        asset_checks=[*freshness_checks, *score_checks_defs],
+        asset_checks=[*freshness_checks, landing_directory_check, *score_checks_defs],
         jobs=[refresh_all_job, erase_personal_data_job],
         schedules=[daily_refresh_schedule],
         sensors=[dead_runs_sensor],

@@ -98,6 +98,7 @@ def test_python_checks_sit_next_to_their_assets_and_only_invariants_block(defs):
         assert not by_name[("marts/account_health_scores", name)].blocking, name
     for source in load_contracts():
         assert not by_name[(f"raw/{source}", "source_is_fresh")].blocking, source
+    assert not by_name[("raw/accounts", "landing_directory_is_recognised")].blocking
 
 
 def test_publishing_depends_on_every_public_mart(defs):

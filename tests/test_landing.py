@@ -6,16 +6,19 @@ import decimal
 import os
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from orchestration.defs.ingestion.checks import landing_directory_check
 from orchestration.defs.ingestion.contract import load_contracts
 from orchestration.defs.ingestion.landing import find_landing_files, stray_landing_files
 from orchestration.defs.ingestion.load_rules import load_rules
 from orchestration.defs.ingestion.raw_store import RawStore, SourceLoad
+from orchestration.defs.resources import LandingResource
 
 CONTRACTS = load_contracts()
 RULES = load_rules()
@@ -253,6 +256,18 @@ def test_a_bad_row_is_set_aside_with_file_line_column_and_reason_and_the_rest_lo
     assert con.execute("select ticket_id from raw.support_tickets").fetchall() == [("T0",)]
 
 
+def test_each_reason_carries_the_short_name_of_its_rule(con, landing):
+    """The summary and marts.landed_file_loads count rejections by rule: a code outside the allowed ones is
+    readable, just not allowed."""
+    write(
+        landing / "support_tickets.csv",
+        TICKET_HEADER + "\nT1,A1,2026-01-01T09:00:00Z,,,Hoch,bug,open,\nT2,A1,gestern,,,low,bug,open,\n",
+    )
+    load(con, landing, "support_tickets")
+    rules = con.execute("select column_name, rule from raw.rejected_rows order by source_row").fetchall()
+    assert rules == [("priority", "allowed values"), ("opened_at", "unreadable")]
+
+
 def test_a_documented_value_mapping_turns_an_export_code_into_the_contract_value(con, landing):
     write(landing / "support_tickets.csv", TICKET_HEADER + "\nT0,A1,2026-01-01T09:00:00Z,,,low,bug,Resolved,\n")
     load(con, landing, "support_tickets")
@@ -301,6 +316,31 @@ def test_decimal_separators_are_decided_per_column_from_the_values(con, landing,
     assert [r[0] for r in con.execute("select amount from raw.invoices order by invoice_id").fetchall()] == loaded
     reasons = [r[2] for r in rejected(con, "invoices")]
     assert (reasons == []) if reason is None else all(r.startswith(reason) for r in reasons) and reasons
+
+
+@pytest.mark.parametrize(
+    ("values", "loaded"),
+    [
+        (["649.12", "1.234", "0.125"], [decimal.Decimal("649.12")]),
+        (["649,12", "1,234", "1.234,567"], [decimal.Decimal("649.12")]),
+        (["649.12", "1.230"], [decimal.Decimal("649.12"), decimal.Decimal("1.23")]),
+    ],
+)
+def test_an_amount_with_more_than_two_decimals_is_set_aside_not_rounded(con, landing, values, loaded):
+    """Rounding '1.234' to 1.23 would load a value nobody wrote; in a column of decimal points it may well be
+    a German thousand. A trailing zero changes nothing and loads."""
+    rows = "\n".join(f'I{i},A1,2026-01-01,2026-01-31,,"{v}",EUR,open' for i, v in enumerate(values))
+    write(
+        landing / "invoices.csv",
+        "invoice_id,account_id,issued_date,due_date,paid_date,amount,currency,status\n" + rows + "\n",
+    )
+    load(con, landing, "invoices")
+    assert [r[0] for r in con.execute("select amount from raw.invoices order by invoice_id").fetchall()] == loaded
+    reasons = {(column, reason) for _, column, reason, _ in rejected(con, "invoices")}
+    if len(loaded) < len(values):
+        assert reasons == {
+            ("amount", "more than 2 decimal places: amounts are kept to the cent, rounding would change it")
+        }
 
 
 def test_negative_amounts_and_payments_before_the_invoice_are_set_aside(con, landing):
@@ -412,6 +452,21 @@ def test_unknown_files_in_the_landing_directory_are_named(landing):
     write(landing / "tickets_export.csv", "x\n")
     write(landing / "notes.txt", "x\n")
     assert stray_landing_files(landing, list(CONTRACTS)) == ["notes.txt", "tickets_export.csv"]
+
+
+def test_the_landing_check_warns_naming_the_stray_files_and_passes_without_them(landing):
+    write(landing / "usage_events" / "2026-01.csv", "x\n")
+    [recognised] = landing_directory_check(landing=LandingResource(directory=str(landing)))
+    assert recognised.passed and recognised.description == "every file in the landing directory belongs to a source"
+    write(landing / "tickets_export.csv", "x\n")
+    write(landing / "usage_events" / "readme.txt", "x\n")
+    [stray] = landing_directory_check(landing=LandingResource(directory=str(landing)))
+    assert not stray.passed and stray.severity == dg.AssetCheckSeverity.WARN
+    assert stray.asset_key == dg.AssetKey(["raw", "accounts"])
+    assert stray.description == (
+        "2 files belong to no source and are not loaded: tickets_export.csv, usage_events/readme.txt"
+    )
+    assert stray.metadata["stray_files"].data == ["tickets_export.csv", "usage_events/readme.txt"]
 
 
 def test_missing_required_column_names_the_file_and_column(con, landing):

@@ -63,8 +63,8 @@ def render_contract_markdown() -> str:
                 f"| `{column.name}` | {column.data_type} | {_rules(column, contract.primary_key)} | {meaning} |"
             )
         if contract.row_rules:
-            rules = "; ".join(f"{r.reason} (the row must meet `{r.condition}`)" for r in contract.row_rules)
-            parts.append(f"\nAlso set aside: {rules}.")
+            rules = "; ".join(f'`{rule.condition}` (else set aside as "{rule.reason}")' for rule in contract.row_rules)
+            parts.append(f"\nBetween columns, where the values are present: {rules}.")
     parts.append(END)
     return "\n".join(parts)
 

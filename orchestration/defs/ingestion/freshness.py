@@ -31,16 +31,21 @@ def load_expectations(path: Path = FRESHNESS_SEED) -> dict[str, FreshnessExpecta
 
 
 def source_freshness(con: duckdb.DuckDBPyConnection, expectation: FreshnessExpectation, today: dt.date) -> Outcome:
-    newest = con.execute(
-        f'select cast(max("{expectation.timestamp_column}") as date) from raw."{expectation.source}"'
-    ).fetchone()[0]
+    try:
+        newest = con.execute(
+            f'select cast(max("{expectation.timestamp_column}") as date) from raw."{expectation.source}"'
+        ).fetchone()[0]
+    except duckdb.CatalogException:
+        # Only a source whose first load failed has no view; its failure is reported on the ingestion asset.
+        return Outcome(False, f"raw.{expectation.source} does not exist: the source has never loaded", {})
     metadata = {
         "newest": str(newest) if newest else None,
         "checked_on": str(today),
         "max_age_days": expectation.max_age_days,
     }
     if expectation.max_age_days is None:
-        return Outcome(True, f"newest row {newest}; no age expectation", metadata)
+        shown = f"newest row {newest}" if newest else f"{expectation.source} has no rows"
+        return Outcome(True, f"{shown}; no age expectation", metadata)
     if newest is None:
         return Outcome(
             False,

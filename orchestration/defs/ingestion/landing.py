@@ -4,10 +4,10 @@ A source arrives as `<source>.csv`, `<source>.parquet`, or a folder `<source>/` 
 be German exports (semicolons, decimal commas, dd.mm.yyyy dates), in UTF-8 (with or without BOM), UTF-16,
 Windows-1252 or Latin-1, with quoted line breaks inside fields; Parquet files may store timestamps in any
 unit, with or without a time zone. Every value is typed by the contract; a row that breaks it (a value that
-cannot be read, a missing required value, a value outside the allowed ones, a rule between columns, an
-event in the future, a key that appears twice with different values) is set aside with every reason, its
-file and its physical line, and the rest of the file loads. Only a file that cannot be read at all fails.
-Columns beyond the contract are kept as text.
+cannot be read, a missing required value, a value outside the allowed ones, an amount that would need
+rounding, a rule between columns, an event in the future, a key that appears twice with different values)
+is set aside with every reason, its file and its physical line, and the rest of the file loads. Only a file
+that cannot be read at all fails. Columns beyond the contract are kept as text.
 """
 
 from __future__ import annotations
@@ -271,6 +271,10 @@ class _Typed:
 
     parsed: str
     unreadable_reason: str
+    # The rule's short name in raw.rejected_rows: a code outside the allowed ones is readable, just not allowed.
+    unreadable_rule: str = "unreadable"
+    # For amounts: the number before it is cast to cents, to tell a value that would be rounded.
+    unrounded: str | None = None
 
 
 def _typed(
@@ -285,7 +289,7 @@ def _typed(
         if column.allowed_values:
             cases = " ".join(f"when {_literal(_canonical_key(v))} then {_literal(v)}" for v in column.allowed_values)
             value = f"case regexp_replace(lower({value}), '[^0-9a-z]', '', 'g') {cases} end"
-            return _Typed(value, f"not one of the allowed values {', '.join(column.allowed_values)}")
+            return _Typed(value, f"not one of the allowed values {', '.join(column.allowed_values)}", "allowed values")
         return _Typed(value, "cannot be read as text")
     if column.data_type in ("date", "timestamp") and raw_type != "VARCHAR":
         # Via TIMESTAMPTZ: DuckDB casts every Parquet flavour (s/ms/us/ns, with or without zone, INT96) to
@@ -331,7 +335,7 @@ def _typed(
         )
     if column.data_type == "integer":
         return _Typed(f"case when {number} = round({number}) then cast({number} as bigint) end", reason)
-    return _Typed(f"try_cast({number} as decimal(18, 2))", reason)
+    return _Typed(f"try_cast({number} as decimal(18, 2))", reason, unrounded=number)
 
 
 def _problem(column: str, value: str, reason: str, rule: str) -> str:
@@ -388,9 +392,21 @@ def check_staged_file(
         typed = _typed(column, raw, raw_type, styles.get(column.name), rules.mappings(contract.name, column.name))
         typed_columns.append(f"cast({typed.parsed} as {column.duckdb_type}) as {name}")
         value = f"nullif(cast({raw} as varchar), '')"
-        checks = [(f"{_text(raw)} is not null and {typed.parsed} is null", typed.unreadable_reason, "unreadable")]
+        checks = [
+            (f"{_text(raw)} is not null and {typed.parsed} is null", typed.unreadable_reason, typed.unreadable_rule)
+        ]
         if column.required:
             checks.append((f"{_text(raw)} is null", "required value is missing", "required"))
+        if typed.unrounded:
+            # Rounding '1.234' to 1.23 would load a value nobody wrote (in a column of decimal points it may
+            # be a German thousand): set it aside, as an integer column does with 2.5.
+            checks.append(
+                (
+                    f"{typed.unrounded} <> round({typed.unrounded}, 2)",
+                    "more than 2 decimal places: amounts are kept to the cent, rounding would change it",
+                    "decimal places",
+                )
+            )
         if column.minimum is not None:
             checks.append((f"{typed.parsed} < {column.minimum}", f"below the minimum {column.minimum:g}", "minimum"))
         if column.maximum is not None:

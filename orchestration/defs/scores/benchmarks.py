@@ -8,10 +8,18 @@ from orchestration.defs.scores.outcome import Outcome
 SCORES = "marts.account_health_scores"
 
 
-def _window(con: duckdb.DuckDBPyConnection) -> tuple:
+def _window(con: duckdb.DuckDBPyConnection) -> tuple | None:
+    """The last scored day and the window length (the window ends on the last scored day); None while the
+    history is empty."""
     days = con.execute("select value from scorecard.check_settings where setting = 'benchmark_window_days'").fetchone()
+    if days is None or days[0] is None:
+        raise ValueError("seeds/check_settings.csv has no benchmark_window_days")
     last = con.execute("select max(score_date) from marts.account_health_history").fetchone()[0]
-    return last, int(days[0])
+    return None if last is None else (last, int(days[0]))
+
+
+# Benchmarks describe the portfolio; before the first scored day there is none to describe.
+NO_HISTORY = Outcome(True, "no scored day in the history yet: nothing to compare", {"value": None, "rating": "no data"})
 
 
 def _rate(con: duckdb.DuckDBPyConnection, benchmark: str, value: float | None, segment: str = "all") -> dict:
@@ -34,12 +42,17 @@ def _rate(con: duckdb.DuckDBPyConnection, benchmark: str, value: float | None, s
 def _outcome(name: str, rated: dict, extra: dict | None = None, percent: bool = False) -> Outcome:
     metadata = {**rated, **(extra or {})}
     value = rated["value"]
-    shown = "n/a" if value is None else f"{value:.1%}" if percent else f"{value:.1f}"
+    if value is None:
+        return Outcome(True, f"{name}: no data, nothing to compare", metadata)
+    shown = f"{value:.1%}" if percent else f"{value:.1f}"
     return Outcome(rated["is_expected"], f"{name} {shown}: {rated['rating']}", metadata)
 
 
 def portfolio_nps(con: duckdb.DuckDBPyConnection) -> Outcome:
-    last, days = _window(con)
+    window = _window(con)
+    if window is None:
+        return NO_HISTORY
+    last, days = window
     answers, nps = con.execute(
         "select count(*), 100.0 * (count(*) filter (where response_score >= 9) "
         "- count(*) filter (where response_score <= 6)) / nullif(count(*), 0) "
@@ -52,7 +65,10 @@ def portfolio_nps(con: duckdb.DuckDBPyConnection) -> Outcome:
 
 def monthly_churn_rate(con: duckdb.DuckDBPyConnection) -> Outcome:
     """Cancellations in the window per account active at its start, scaled to 30 days, overall and per segment."""
-    last, days = _window(con)
+    window = _window(con)
+    if window is None:
+        return NO_HISTORY
+    last, days = window
     rows = con.execute(
         """
         with window_bounds as (select cast(? as date) - to_days(?) as start_day, cast(? as date) as end_day),
@@ -88,8 +104,10 @@ def monthly_churn_rate(con: duckdb.DuckDBPyConnection) -> Outcome:
     per_segment = {s: f"{r['value']:.2%} ({r['rating']})" for s, r in sorted(results.items()) if r["value"] is not None}
     shown = "n/a" if overall["value"] is None else f"{overall['value']:.2%}"
     segments = ", ".join(f"{s} {r['value']:.1%}" for s, r in sorted(results.items()) if r["value"] is not None)
-    summary = f"monthly churn {shown}: {overall['rating']} ({segments})" + (
-        f"; outside the usual range: {', '.join(unexpected)}" if unexpected else ""
+    summary = (
+        f"monthly churn {shown}: {overall['rating']}"
+        + (f" ({segments})" if segments else "")
+        + (f"; outside the usual range: {', '.join(unexpected)}" if unexpected else "")
     )
     return Outcome(passed, summary, {**overall, "per_segment": per_segment, "window_days": days})
 
@@ -103,7 +121,10 @@ def average_health_score(con: duckdb.DuckDBPyConnection) -> Outcome:
 
 
 def ticket_csat(con: duckdb.DuckDBPyConnection) -> Outcome:
-    last, days = _window(con)
+    window = _window(con)
+    if window is None:
+        return NO_HISTORY
+    last, days = window
     ratings, satisfied = con.execute(
         "select count(csat_rating), count(*) filter (where csat_rating >= 4) / nullif(count(csat_rating), 0) "
         "from staging.stg_helpdesk__support_tickets where resolved_date > ? - to_days(?) and resolved_date <= ?",

@@ -5,8 +5,17 @@ import duckdb
 from orchestration.defs.scores.outcome import Outcome, violations
 
 
+def _empty(con: duckdb.DuckDBPyConnection, table: str, seed: str) -> Outcome | None:
+    """A configuration table without rows passes its checks vacuously but scores nothing: that is a failure."""
+    if con.execute(f"select count(*) from scorecard.{table}").fetchone()[0]:
+        return None
+    return Outcome(False, f"seeds/{seed}.csv has no rows: nothing can be scored", {"table": f"scorecard.{table}"})
+
+
 def weights_are_valid(con: duckdb.DuckDBPyConnection) -> Outcome:
     """Weights non-negative, summing to 1 per scorecard (components) and per scorecard and component (measures)."""
+    if empty := _empty(con, "scorecard_components", "scorecard_components"):
+        return empty
     query = """
         select scorecard, 'component ' || component as item, 'negative weight' as problem, weight as value
         from scorecard.scorecard_components where weight < 0
@@ -30,6 +39,8 @@ def weights_are_valid(con: duckdb.DuckDBPyConnection) -> Outcome:
 
 def measures_map_to_components(con: duckdb.DuckDBPyConnection) -> Outcome:
     """Every measure belongs to a component that each scorecard weighs, and every weighted measure exists."""
+    if empty := _empty(con, "measures", "measures"):
+        return empty
     query = """
         select scorecards.scorecard, measures.measure, 'component ' || measures.component || ' not in scorecard'
         from scorecard.measures as measures
@@ -85,6 +96,8 @@ def thresholds_are_monotonic(con: duckdb.DuckDBPyConnection) -> Outcome:
 
 
 def bands_cover_0_to_100(con: duckdb.DuckDBPyConnection) -> Outcome:
+    if empty := _empty(con, "health_bands", "health_bands"):
+        return empty
     query = """
         with ordered as (
             select band, min_score, max_score,

@@ -26,6 +26,19 @@ def check_result(
     )
 
 
+def evaluate(name: str, function: Callable[..., Outcome], *args) -> Outcome:
+    """Runs one check. Whatever it raises becomes a failed outcome naming the check and the error: a check
+    that cannot run has not vouched for the data, and one crashed check must not hide the results of the
+    others in the same step."""
+    try:
+        return function(*args)
+    except Exception as error:
+        # DuckDB's messages run over several lines (candidate functions, the query); the first says what failed.
+        message = str(error).strip()
+        summary = f"{name} could not run: {type(error).__name__}" + (f": {message.splitlines()[0]}" if message else "")
+        return Outcome(False, summary, {"error_type": type(error).__name__, "error": message})
+
+
 def run_checks(
     con: duckdb.DuckDBPyConnection,
     checks: dict[str, tuple[dg.AssetCheckSpec, Callable[[duckdb.DuckDBPyConnection], Outcome]]],
@@ -36,8 +49,4 @@ def run_checks(
     for name, (spec, function) in checks.items():
         if spec.key not in context.selected_asset_check_keys:
             continue
-        try:
-            outcome = function(con)
-        except duckdb.Error as error:
-            outcome = Outcome(False, f"{name} could not run: {error}")
-        yield check_result(spec, outcome, severity)
+        yield check_result(spec, evaluate(name, function, con), severity)

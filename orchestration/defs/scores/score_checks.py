@@ -1,5 +1,8 @@
 """Invariants of the published scores. Each returns an Outcome; any failure blocks publishing."""
 
+import functools
+from collections.abc import Callable
+
 import duckdb
 
 from orchestration.defs.scores.outcome import Outcome, violations
@@ -8,6 +11,19 @@ HISTORY = "marts.account_health_history"
 COMPONENTS = ("usage", "support", "payment", "feedback", "milestones")
 
 
+def _needs_history(check: Callable[[duckdb.DuckDBPyConnection], Outcome]):
+    """An empty history passes every invariant vacuously; say so instead of reporting "no problems"."""
+
+    @functools.wraps(check)
+    def checked(con: duckdb.DuckDBPyConnection) -> Outcome:
+        if not con.execute(f"select count(*) from {HISTORY}").fetchone()[0]:
+            return Outcome(True, "the history holds no rows yet: nothing to check", {"history_rows": 0})
+        return check(con)
+
+    return checked
+
+
+@_needs_history
 def scores_within_range(con: duckdb.DuckDBPyConnection) -> Outcome:
     columns = ("health_score", *(f"{c}_score" for c in COMPONENTS))
     checks = " union all ".join(
@@ -19,6 +35,7 @@ def scores_within_range(con: duckdb.DuckDBPyConnection) -> Outcome:
     )
 
 
+@_needs_history
 def bands_match_thresholds(con: duckdb.DuckDBPyConnection) -> Outcome:
     query = f"""
         select history.account_id, history.score_date, history.health_score, history.health_band,
@@ -39,6 +56,7 @@ def bands_match_thresholds(con: duckdb.DuckDBPyConnection) -> Outcome:
     )
 
 
+@_needs_history
 def contributions_add_up(con: duckdb.DuckDBPyConnection) -> Outcome:
     parts = " + ".join(f"{c}_contribution" for c in COMPONENTS)
     query = f"""
@@ -55,6 +73,7 @@ def contributions_add_up(con: duckdb.DuckDBPyConnection) -> Outcome:
     )
 
 
+@_needs_history
 def every_account_scored_once_per_day(con: duckdb.DuckDBPyConnection) -> Outcome:
     """Each account has exactly one row per day from its first to its last scored day, and every current
     account reaches the last scored day (churned accounts stop the day before their cancellation)."""
@@ -101,26 +120,40 @@ def every_account_scored_once_per_day(con: duckdb.DuckDBPyConnection) -> Outcome
     return Outcome(outcome.passed, outcome.summary, metadata)
 
 
+@_needs_history
 def portfolio_moves_plausibly(con: duckdb.DuckDBPyConnection) -> Outcome:
     """A broken feed looks like a mass churn event: flag a day-over-day jump of the portfolio average or of
     the share of red accounts beyond the limits in seeds/check_settings.csv."""
     limits = dict(con.execute("select setting, value from scorecard.check_settings").fetchall())
     rows = con.execute(f"""
-        select score_date, avg(health_score),
+        select score_date, count(health_score), avg(health_score),
                avg(case when health_band = 'red' then 1.0 else 0.0 end) filter (where health_score is not null)
         from {HISTORY}
         where score_date >= (select max(score_date) - interval 1 day from {HISTORY})
         group by score_date order by score_date
     """).fetchall()
     if len(rows) < 2:
-        return Outcome(True, "fewer than two scored days: nothing to compare", {"days_compared": len(rows)})
-    (previous_day, previous_mean, previous_red), (day, mean, red) = rows
+        return Outcome(
+            True, f"no day before {rows[0][0]} in the history: nothing to compare yet", {"days_compared": len(rows)}
+        )
+    (previous_day, previous_scored, previous_mean, previous_red), (day, scored, mean, red) = rows
+    counts = {"day": str(day), "scored_accounts": scored, "previously_scored_accounts": previous_scored}
+    if not scored and previous_scored:
+        # Every score vanishing overnight is the broken feed this check exists for, not "nothing to compare".
+        return Outcome(False, f"no account has a score on {day}; {previous_scored} had one on {previous_day}", counts)
+    if not scored and not previous_scored:
+        return Outcome(True, f"no account has a score on {previous_day} or {day}: nothing to compare", counts)
+    if not previous_scored:
+        return Outcome(True, f"no account had a score on {previous_day}: nothing to compare {day} with", counts)
+    missing = [name for name in ("max_daily_average_shift_points", "max_daily_red_share_shift") if name not in limits]
+    if missing:
+        return Outcome(False, f"seeds/check_settings.csv has no {' and no '.join(missing)}", counts)
     mean_shift = float(mean - previous_mean)
     red_shift = float(red - previous_red)
     mean_limit = limits["max_daily_average_shift_points"]
     red_limit = limits["max_daily_red_share_shift"]
     metadata = {
-        "day": str(day),
+        **counts,
         "average_score": round(float(mean), 2),
         "previous_average_score": round(float(previous_mean), 2),
         "average_shift_points": round(mean_shift, 2),
