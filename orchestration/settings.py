@@ -4,7 +4,7 @@ HEALTHSCORE_WAREHOUSE    DuckDB file the pipeline writes (default: warehouse/hea
 HEALTHSCORE_LANDING_DIR  directory holding the raw source files (default: seeds/landing, the sample)
 HEALTHSCORE_SERVING      read-only DuckDB file BI tools query (default: warehouse/serving/healthscore.duckdb)
 HEALTHSCORE_RAW_DIR      checked landed files as Parquet (default: raw/ next to the warehouse file)
-HEALTHSCORE_MEMORY_LIMIT memory DuckDB may use before it spills to disk, for loading and for dbt (default: 2GB)
+HEALTHSCORE_MEMORY_LIMIT memory DuckDB may use before it spills to disk, for loading and for dbt (default: 2500MB)
 DAGSTER_HOME             run history and logs (default: .dagster, set by the Makefile)
 HEALTHSCORE_WAREHOUSE_WAIT_SECONDS  how long a run waits for another one to release the warehouse (default: 3600)
 """
@@ -24,7 +24,7 @@ SAMPLE_LANDING_DIR = REPO_ROOT / "seeds" / "landing"
 DEFAULT_WAREHOUSE_WAIT_SECONDS = 3600.0
 
 
-DEFAULT_MEMORY_LIMIT = "2GB"
+DEFAULT_MEMORY_LIMIT = "2500MB"
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ class WarehouseResource(dg.ConfigurableResource):
 
     path: str
     raw_dir: str
-    memory_limit: str = "2GB"
+    memory_limit: str = "2500MB"
     spill_dir: str = ""
     _held_for_run: ExitStack = PrivateAttr(default_factory=ExitStack)
 
@@ -45,7 +45,7 @@ class WarehouseResource(dg.ConfigurableResource):
     def connect(self, read_only: bool = False) -> duckdb.DuckDBPyConnection:
         """A connection that spills to disk beyond `memory_limit` instead of taking the machine's memory."""
         self.file.parent.mkdir(parents=True, exist_ok=True)
-        config = {"memory_limit": self.memory_limit}
+        config = {"memory_limit": self.memory_limit, "preserve_insertion_order": False}
         if self.spill_dir:
             Path(self.spill_dir).mkdir(parents=True, exist_ok=True)
             config["temp_directory"] = self.spill_dir
