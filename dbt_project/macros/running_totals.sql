@@ -77,3 +77,48 @@
     from {{ relation }}
     where ({{ where }}) and {{ last_day }} is not null and {{ last_day }} >= {{ first_day }}
 {% endmacro %}
+
+{#- The changes of `running_totals` that count distinct `entity` values (users, features) active in each
+    window: an entity active on day A counts in the windows ending on A to A + window - 1, so its activity
+    days merge into runs (gaps and islands); a run adds one to `total` on its first day and takes it back the
+    day its last window ends. `relation` has account_id, `entity` and activity_date, one row per active day;
+    `windows` has window_days. The other names in `totals` (all totals, in their order) get 0. -#}
+{% macro distinct_activity_changes(relation, entity, windows, total, totals) %}
+    select
+        runs.account_id,
+        runs.window_days,
+        case
+            when edges.change = 1 then runs.activity_date
+            else cast({{ dbt.dateadd('day', 'runs.window_days', 'runs.activity_date') }} as date)
+        end as change_date
+        {%- for name in totals %},
+        {{ 'edges.change' if name == total else '0' }} as {{ name }}
+        {%- endfor %}
+    from (
+        select
+            activity.account_id,
+            windows.window_days,
+            activity.activity_date,
+            lag(activity.activity_date) over (
+                partition by activity.account_id, activity.{{ entity }}, windows.window_days
+                order by activity.activity_date
+            ) as previous_activity_date,
+            lead(activity.activity_date) over (
+                partition by activity.account_id, activity.{{ entity }}, windows.window_days
+                order by activity.activity_date
+            ) as next_activity_date
+        from {{ relation }} as activity
+        cross join {{ windows }} as windows
+    ) as runs
+    cross join (select 1 as change union all select -1 as change) as edges
+    -- A run starts after a gap of at least a window, and ends when the next activity is at least a window away.
+    where (
+        edges.change = 1
+        and (runs.previous_activity_date is null
+            or {{ dbt.datediff('runs.previous_activity_date', 'runs.activity_date', 'day') }} >= runs.window_days)
+    ) or (
+        edges.change = -1
+        and (runs.next_activity_date is null
+            or {{ dbt.datediff('runs.activity_date', 'runs.next_activity_date', 'day') }} >= runs.window_days)
+    )
+{% endmacro %}

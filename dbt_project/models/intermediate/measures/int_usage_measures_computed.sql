@@ -58,40 +58,6 @@ first_activity as (
     group by account_id
 ),
 
-user_runs as (
-    select
-        user_days.account_id,
-        windows.window_days,
-        user_days.activity_date,
-        lag(user_days.activity_date) over (
-            partition by user_days.account_id, user_days.user_id, windows.window_days
-            order by user_days.activity_date
-        ) as previous_activity_date,
-        lead(user_days.activity_date) over (
-            partition by user_days.account_id, user_days.user_id, windows.window_days
-            order by user_days.activity_date
-        ) as next_activity_date
-    from user_days
-    cross join windows
-),
-
-feature_runs as (
-    select
-        feature_days.account_id,
-        windows.window_days,
-        feature_days.activity_date,
-        lag(feature_days.activity_date) over (
-            partition by feature_days.account_id, feature_days.feature_name, windows.window_days
-            order by feature_days.activity_date
-        ) as previous_activity_date,
-        lead(feature_days.activity_date) over (
-            partition by feature_days.account_id, feature_days.feature_name, windows.window_days
-            order by feature_days.activity_date
-        ) as next_activity_date
-    from feature_days
-    cross join windows
-),
-
 account_activity as (
     select
         user_days.account_id,
@@ -103,31 +69,12 @@ account_activity as (
     group by user_days.account_id, windows.window_days, user_days.activity_date
 ),
 
+{%- set usage_totals = ['active_users', 'features_used', 'active_days', 'event_count'] %}
+
 changes as (
-    -- A run of activity starts: one more active user (feature) from this day on.
-    select account_id, window_days, activity_date as change_date, 1 as active_users, 0 as features_used,
-        0 as active_days, 0 as event_count
-    from user_runs
-    where previous_activity_date is null
-       or {{ dbt.datediff('previous_activity_date', 'activity_date', 'day') }} >= window_days
+    {{ distinct_activity_changes('user_days', 'user_id', 'windows', 'active_users', usage_totals) }}
     union all
-    -- A run ends: its last window closes the day before this one.
-    select account_id, window_days, cast({{ dbt.dateadd('day', 'window_days', 'activity_date') }} as date),
-        -1, 0, 0, 0
-    from user_runs
-    where next_activity_date is null
-       or {{ dbt.datediff('activity_date', 'next_activity_date', 'day') }} >= window_days
-    union all
-    select account_id, window_days, activity_date, 0, 1, 0, 0
-    from feature_runs
-    where previous_activity_date is null
-       or {{ dbt.datediff('previous_activity_date', 'activity_date', 'day') }} >= window_days
-    union all
-    select account_id, window_days, cast({{ dbt.dateadd('day', 'window_days', 'activity_date') }} as date),
-        0, -1, 0, 0
-    from feature_runs
-    where next_activity_date is null
-       or {{ dbt.datediff('activity_date', 'next_activity_date', 'day') }} >= window_days
+    {{ distinct_activity_changes('feature_days', 'feature_name', 'windows', 'features_used', usage_totals) }}
     union all
     -- Active days and events count in the windows ending on their day and the window - 1 days after.
     {{ range_changes(
@@ -151,7 +98,7 @@ grid as (
 ),
 
 totals as (
-    {{ running_totals('grid', 'changes', ['active_users', 'features_used', 'active_days', 'event_count']) }}
+    {{ running_totals('grid', 'changes', usage_totals) }}
 ),
 
 computed as (
