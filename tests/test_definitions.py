@@ -3,7 +3,7 @@
 import dagster as dg
 import pytest
 
-from orchestration.defs.dbt.assets import DbtBuildConfig, dbt_build_args
+from orchestration.defs.dbt.assets import DbtBuildConfig, dbt_build_args, prune_earlier_targets
 from orchestration.defs.ingestion.contract import load_contracts
 
 
@@ -72,6 +72,23 @@ def test_dbt_build_args():
         "--vars",
         '{"rebuild_history": true}',
     ]
+
+
+def test_only_the_newest_dbt_target_directories_stay(tmp_path):
+    import os
+
+    runs = [tmp_path / f"healthscore_dbt_assets-{n:07d}-abcdef0" for n in range(5)]
+    for age, run in enumerate(reversed(runs)):
+        run.mkdir()
+        os.utime(run, (1_000_000 - age, 1_000_000 - age))
+    (tmp_path / "manifest.json").write_text("{}")
+    (tmp_path / "compiled").mkdir()
+
+    prune_earlier_targets(runs[-1], keep=3)
+
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(
+        ["manifest.json", "compiled", runs[-1].name, runs[-2].name, runs[-3].name]
+    )
 
 
 def test_python_checks_sit_next_to_their_assets_and_only_invariants_block(defs):

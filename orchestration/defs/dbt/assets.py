@@ -1,7 +1,9 @@
 """The dbt project as Dagster assets: `dbt build` runs models, seeds and tests; tests become asset checks."""
 
 import json
+import shutil
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -45,6 +47,24 @@ def nodes_in_error(run_results: Mapping[str, Any]) -> list[str]:
     ]
 
 
+def prune_earlier_targets(current: Path, keep: int = 3) -> None:
+    """dagster-dbt gives every invocation its own directory under target/ (about 10 MB of compiled SQL and
+    artifacts each) and never removes one: a year of daily refreshes would fill gigabytes. The newest `keep`
+    stay for looking into recent runs."""
+    prefix = current.name.split("-")[0] + "-"
+    earlier = sorted(
+        (
+            path
+            for path in current.parent.iterdir()
+            if path.is_dir() and path.name.startswith(prefix) and path != current
+        ),
+        key=lambda path: path.stat().st_mtime,
+        reverse=True,
+    )
+    for path in earlier[max(keep - 1, 0) :]:
+        shutil.rmtree(path, ignore_errors=True)
+
+
 class LayerTranslator(DagsterDbtTranslator):
     """Groups dbt assets by layer (staging, intermediate, marts) and seeds as scorecard configuration."""
 
@@ -74,6 +94,7 @@ def healthscore_dbt_assets(
     # built is different: its downstream steps would be skipped and the run would look successful.
     invocation = dbt.cli(dbt_build_args(config), context=context, raise_on_error=False)
     yield from invocation.stream()
+    prune_earlier_targets(Path(invocation.target_path))
     if invocation.is_successful():
         return
     errors = nodes_in_error(invocation.get_artifact("run_results.json"))
