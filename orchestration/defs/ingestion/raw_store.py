@@ -318,7 +318,8 @@ class RawStore:
             )
         recheck_after = None
         if self.con.execute(
-            "select count(*) from checked_file, unnest(_problems) as p(problem) where problem.rule = 'future'"
+            "select count(*) from (select unnest(_problems) as problem from checked_file where len(_problems) > 0) "
+            "where problem.rule = 'future'"
         ).fetchone()[0]:
             # Events set aside for lying in the future are judged again once that future has come.
             recheck_after = now + dt.timedelta(days=1)
