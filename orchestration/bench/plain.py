@@ -69,7 +69,7 @@ def main() -> int:
     if failed:
         print(f"blocking checks failed: {', '.join(failed)}", file=sys.stderr)
         return 1
-    rows = publish(settings.warehouse_path, settings.serving_path, "plain")
+    rows = publish(settings.warehouse_path, settings.serving_path, "plain", settings.memory_limit, settings.spill_dir)
     print(f"published {rows['account_health_history']:,} account-days")
     return 0
 

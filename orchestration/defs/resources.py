@@ -39,16 +39,23 @@ class WarehouseResource(dg.ConfigurableResource):
         return Path(self.path)
 
     @property
+    def spill_path(self) -> Path:
+        """Where DuckDB writes what does not fit in `memory_limit` (beside the warehouse unless set)."""
+        return Path(self.spill_dir) if self.spill_dir else self.file.parent / "spill"
+
+    @property
     def raw_path(self) -> Path:
         return Path(self.raw_dir)
 
     def connect(self, read_only: bool = False) -> duckdb.DuckDBPyConnection:
         """A connection that spills to disk beyond `memory_limit` instead of taking the machine's memory."""
         self.file.parent.mkdir(parents=True, exist_ok=True)
-        config = {"memory_limit": self.memory_limit, "preserve_insertion_order": False}
-        if self.spill_dir:
-            Path(self.spill_dir).mkdir(parents=True, exist_ok=True)
-            config["temp_directory"] = self.spill_dir
+        self.spill_path.mkdir(parents=True, exist_ok=True)
+        config = {
+            "memory_limit": self.memory_limit,
+            "preserve_insertion_order": False,
+            "temp_directory": str(self.spill_path),
+        }
         con = duckdb.connect(self.path, read_only=read_only, config=config)
         # Timestamps are UTC throughout (set after connecting: the time zone extension loads with the first use).
         con.execute("set TimeZone = 'UTC'")

@@ -53,7 +53,7 @@ def published_health_score_marts(
     stale = marts_not_rebuilt(context)
     if stale:
         raise dg.Failure(description=f"Not published: not rebuilt in this run: {', '.join(stale)}")
-    rows = publish(warehouse.file, serving.file, context.run_id)
+    rows = publish(warehouse.file, serving.file, context.run_id, warehouse.memory_limit, warehouse.spill_path)
     return dg.MaterializeResult(
         metadata={
             "serving_file": str(serving.file),
