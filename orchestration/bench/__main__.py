@@ -18,41 +18,22 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import multiprocessing
 import os
 import platform
 import shutil
 import sys
-import tempfile
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import duckdb
 
+from orchestration.bench.deliveries import END_DATE, deliver, simulate_and_land
 from orchestration.bench.measure import Measurement, run_measured
 from orchestration.bench.report import BenchResult, write_report
-from orchestration.sample_data import simulate, write_landing
-from orchestration.sample_data.exports import export_as_of
 from orchestration.settings import REPO_ROOT
 
-END_DATE = dt.date(2026, 10, 31)
 REPORT = REPO_ROOT / "docs" / "benchmarks.md"
-
-
-def _land(result, landing: Path, usage_parts: str) -> None:
-    """Writes the exports into `landing`, touching only files whose content changed."""
-    fresh = Path(tempfile.mkdtemp(prefix="landing-", dir=landing.parent))
-    write_landing(result, fresh, usage_parts)
-    _deliver(fresh, landing)
-    shutil.rmtree(fresh)
-
-
-def _deliver(export: Path, landing: Path) -> None:
-    """Moves the files of `export` that differ from those in `landing` into it, as a daily delivery adds a
-    new part and replaces the snapshots that changed."""
-    for path in export.rglob("*"):
-        target = landing / path.relative_to(export)
-        if path.is_file() and (not target.exists() or target.read_bytes() != path.read_bytes()):
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.move(path, target)
 
 
 def _environment(work: Path, landing: Path, name: str) -> dict[str, str]:
@@ -97,16 +78,13 @@ def main(argv: list[str] | None = None) -> int:
     work.mkdir(parents=True)
     python = sys.executable
     print(f"Simulating {args.accounts:,} accounts x {args.days + 1} days into {work} ...", flush=True)
-    simulated = simulate(args.accounts, args.days + 1, args.seed, END_DATE + dt.timedelta(days=1), args.usage_scale)
     landing, next_landing = work / "landing", work / "landing-next-day"
-    landing.mkdir()
-    next_landing.mkdir()
-    first_export = export_as_of(simulated, END_DATE)
-    events = len(first_export.frames["usage_events"])
-    _land(first_export, landing, args.usage_parts)
-    # The next day's delivery is written now, so that no simulated data is held in memory while measuring.
-    _land(export_as_of(simulated, END_DATE + dt.timedelta(days=1)), next_landing, args.usage_parts)
-    del simulated, first_export
+    # In a child process: the simulation of 100 M events takes 16 GB, which Python would keep from the
+    # runs measured next. Both days' deliveries are written before measuring starts.
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as simulator:
+        events = simulator.submit(
+            simulate_and_land, args.accounts, args.days, args.seed, args.usage_scale, args.usage_parts, work
+        ).result()
 
     dagster_env = _environment(work, landing, "dagster")
     print("Full refresh through Dagster (as make run) ...", flush=True)
@@ -137,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     agreement = compare_with_project(floor_db, Path(dagster_env["HEALTHSCORE_WAREHOUSE"]), args.floor_sample)
 
     print("One new day of every source, then a refresh through Dagster ...", flush=True)
-    _deliver(next_landing, landing)
+    deliver(next_landing, landing)
     one_day = _require(
         run_measured("one_day", [python, "-m", "orchestration.cli", "run"], dagster_env, work / "day.log")
     )
