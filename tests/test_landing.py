@@ -178,6 +178,17 @@ def test_int96_parquet_timestamps_are_read(con, landing):
     assert con.execute("select occurred_at from raw.usage_events").fetchone()[0] == dt.datetime(2026, 10, 31, 21, 30)
 
 
+def test_a_warehouse_from_before_the_parquet_raw_layer_is_loaded_into_views(con, landing):
+    """Earlier versions kept raw.<source> as tables; an upgraded warehouse loads instead of failing."""
+    con.execute("create schema raw")
+    con.execute("create table raw.accounts as select 'OLD' as account_id")
+    load(con, landing, "accounts")
+    assert con.execute(
+        "select table_type from information_schema.tables where table_schema = 'raw' and table_name = 'accounts'"
+    ).fetchone() == ("VIEW",)
+    assert con.execute("select account_id from raw.accounts").fetchall() == [("A1",)]
+
+
 def test_folder_of_parts_in_mixed_formats_is_unioned_and_extra_columns_are_kept(con, landing):
     write(
         landing / "invoices" / "2025.csv",

@@ -18,6 +18,11 @@
     meaningful in an incremental build. -#}
 {% macro changed_event_date_ranges(source_name) %}
     {%- if not execute -%}{{ return([]) }}{%- endif -%}
+    {%- set stored_columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
+    {%- if '_landed_changes_through' not in stored_columns -%}
+        {#- Built by a version that did not track changes: every day is rebuilt. -#}
+        {{ return([['0001-01-01', '2999-12-31']]) }}
+    {%- endif -%}
     {%- set query -%}
         select cast(first_event_date as {{ dbt.type_string() }}), cast(last_event_date as {{ dbt.type_string() }})
         from {{ source('ingestion', 'landed_file_changes') }}

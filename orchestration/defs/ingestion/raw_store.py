@@ -33,7 +33,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.defs.ingestion.contract import SourceContract
+from orchestration.defs.ingestion.contract import SourceContract, load_contracts
 from orchestration.defs.ingestion.landing import (
     CheckedFile,
     LandingError,
@@ -125,6 +125,16 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         )
     """)
     con.execute(f"create table if not exists {SCHEMA}.checked_account_ids (source varchar, account_id varchar)")
+    # Warehouses from before the raw layer was Parquet kept each source as a table raw.<source>; it gives way
+    # to the view over the source's files. Nothing is lost: the manifest knows none of those loads, so every
+    # landed file is read again.
+    sources = list(load_contracts())
+    for (table,) in con.execute(
+        "select table_name from duckdb_tables() where database_name = current_database() and schema_name = ? "
+        "and list_contains(?, table_name)",
+        [SCHEMA, sources],
+    ).fetchall():
+        con.execute(f"drop table {SCHEMA}.{_quote(table)}")
 
 
 @dataclass
