@@ -40,7 +40,7 @@ lint: install
 
 # Measures a full refresh, one new day, the same without Dagster and a hand-written floor at volume, and
 # writes docs/benchmarks.md. Default 10,000 accounts x 365 days (~50 M usage events, ~15 minutes);
-# smaller: make bench BENCH_ARGS="--accounts 300".
+# smaller: make bench BENCH_ARGS="--accounts 300"; only the logs stay in data/bench unless --keep.
 bench: install
 	$(BIN)/python -m orchestration.bench $(BENCH_ARGS)
 

@@ -70,6 +70,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work-dir", type=Path, default=REPO_ROOT / "data" / "bench", help="scratch directory")
     parser.add_argument("--report", type=Path, default=REPORT, help=f"report to write (default {REPORT})")
     parser.add_argument("--floor-sample", type=int, default=5000, help="account-days compared with the floor")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the landing files and warehouses (default: only logs and results)"
+    )
     args = parser.parse_args(argv)
 
     work = args.work_dir.resolve() / f"{args.accounts}x{args.days}"
@@ -138,6 +141,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(write_report(result, args.report))
     (work / "result.json").write_text(json.dumps(result.as_dict(), indent=2, default=str))
+    if not args.keep:
+        # Landing files, raw layers and warehouses take 11 GB at 10,000 accounts and 25 GB at 20,000.
+        for path in work.iterdir():
+            if path.is_dir():
+                shutil.rmtree(path)
+            elif path.suffix not in (".log", ".json"):
+                path.unlink()
     return 0
 
 
