@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import pytest
 
 from orchestration.sample_data import simulate, write_landing
@@ -24,6 +25,32 @@ def small_landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
     landing = tmp_path_factory.mktemp("landing")
     write_landing(simulate(SMALL_ACCOUNTS, SMALL_DAYS, seed=7, end_date=END_DATE), landing)
     return landing
+
+
+def cli_environment(dagster_home: Path, warehouse: Path, landing: Path, serving: Path) -> dict[str, str]:
+    """The environment for `python -m orchestration.cli` in a subprocess: this Python's tools first, a Dagster
+    home of its own (created here) and the given files. The pseudonymisation key of the session is kept;
+    paths derived from another warehouse and the wait setting are not."""
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO_ROOT / "orchestration" / "dagster.yaml", dagster_home / "dagster.yaml")
+    derived = ("HEALTHSCORE_RAW_DIR", "HEALTHSCORE_SPILL_DIR", "HEALTHSCORE_WAREHOUSE_WAIT_SECONDS")
+    env = {k: v for k, v in os.environ.items() if k not in derived}
+    env.update(
+        PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"],
+        DAGSTER_HOME=str(dagster_home),
+        HEALTHSCORE_WAREHOUSE=str(warehouse),
+        HEALTHSCORE_LANDING_DIR=str(landing),
+        HEALTHSCORE_SERVING=str(serving),
+    )
+    return env
+
+
+@pytest.fixture
+def con(tmp_path):
+    """A warehouse file of its own, in UTC as the loader's connections are."""
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as connection:
+        connection.execute("set TimeZone = 'UTC'")
+        yield connection
 
 
 @dataclass(frozen=True)

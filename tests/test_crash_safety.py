@@ -32,6 +32,7 @@ from orchestration.defs.runs.warehouse_lock import WarehouseBusyError, lock_file
 from orchestration.defs.serving.assets import MART_KEYS, marts_not_rebuilt
 from orchestration.defs.serving.publish import partial_file, remove_stale_partial_files
 from orchestration.settings import REPO_ROOT, warehouse_wait_seconds
+from tests.conftest import cli_environment
 
 PUBLISH_STEP = "serving__health_score_marts"
 DBT_STEP = "healthscore_dbt_assets"
@@ -331,17 +332,7 @@ def workspace(refreshed, tmp_path: Path) -> Iterator[Workspace]:
     shutil.copy(refreshed.warehouse, warehouse)
     shutil.copy(refreshed.warehouse.parent / "serving" / "healthscore.duckdb", serving)
     dagster_home = tmp_path / "dagster_home"
-    dagster_home.mkdir()
-    shutil.copy(REPO_ROOT / "orchestration" / "dagster.yaml", dagster_home / "dagster.yaml")
-    env = {
-        **os.environ,
-        "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"],
-        "DAGSTER_HOME": str(dagster_home),
-        "HEALTHSCORE_WAREHOUSE": str(warehouse),
-        "HEALTHSCORE_LANDING_DIR": str(refreshed.landing),
-        "HEALTHSCORE_SERVING": str(serving),
-    }
-    env.pop("HEALTHSCORE_WAREHOUSE_WAIT_SECONDS", None)
+    env = cli_environment(dagster_home, warehouse, refreshed.landing, serving)
     workspace = Workspace(warehouse, serving, dagster_home, env, previous_run=refreshed.result.run_id)
     # Sets up the run storage now, not while a refresh is setting it up too.
     with workspace.instance:

@@ -2,8 +2,6 @@
 really prints for the committed sample."""
 
 import csv
-import os
-import shutil
 import subprocess
 import sys
 
@@ -11,7 +9,8 @@ import pytest
 
 from orchestration.defs.ingestion.contract import load_contracts
 from orchestration.defs.ingestion.contract_docs import READING_ORDER, render_contract_markdown
-from orchestration.settings import REPO_ROOT
+from orchestration.settings import REPO_ROOT, SAMPLE_LANDING_DIR
+from tests.conftest import cli_environment
 
 
 def test_readme_contract_section_matches_the_sources_yaml():
@@ -101,14 +100,12 @@ def test_readme_example_output_is_what_make_run_prints_for_the_sample(tmp_path):
     that depend on today's date, the run id or the path are left out."""
     readme = (REPO_ROOT / "README.md").read_text()
     example = readme.split("## What you get", 1)[1].split("```\n", 2)[1]
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("HEALTHSCORE_", "DAGSTER_"))}
-    env.update(
-        HEALTHSCORE_WAREHOUSE=str(tmp_path / "warehouse" / "healthscore.duckdb"),
-        HEALTHSCORE_SERVING=str(tmp_path / "warehouse" / "serving" / "healthscore.duckdb"),
-        DAGSTER_HOME=str(tmp_path / "dagster"),
+    env = cli_environment(
+        tmp_path / "dagster",
+        tmp_path / "warehouse" / "healthscore.duckdb",
+        SAMPLE_LANDING_DIR,
+        tmp_path / "warehouse" / "serving" / "healthscore.duckdb",
     )
-    (tmp_path / "dagster").mkdir()
-    shutil.copy(REPO_ROOT / "orchestration" / "dagster.yaml", tmp_path / "dagster" / "dagster.yaml")
     run = subprocess.run(
         [sys.executable, "-m", "orchestration.cli", "run"], env=env, cwd=REPO_ROOT, capture_output=True, text=True
     )

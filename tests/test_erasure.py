@@ -65,13 +65,6 @@ def key_from_environment(monkeypatch):
 
 
 @pytest.fixture
-def con(tmp_path):
-    with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as connection:
-        connection.execute("set TimeZone = 'UTC'")
-        yield connection
-
-
-@pytest.fixture
 def landing(tmp_path) -> Path:
     folder = tmp_path / "landing"
     write(

@@ -7,7 +7,6 @@ import os
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -28,13 +27,6 @@ ACCOUNT_HEADER = (
     "renewal_date;csm_owner;lifecycle_stage;contact_email"
 )
 TICKET_HEADER = "ticket_id,account_id,opened_at,first_response_at,resolved_at,priority,category,status,csat_rating"
-
-
-@pytest.fixture
-def con(tmp_path):
-    with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as connection:
-        connection.execute("set TimeZone = 'UTC'")
-        yield connection
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 import csv
 import datetime as dt
-import os
 import shutil
 import subprocess
 import sys
@@ -15,7 +14,7 @@ import pytest
 
 from orchestration.defs.serving.publish import PUBLISHED_TABLES
 from orchestration.settings import REPO_ROOT
-from tests.conftest import END_DATE, run_refresh
+from tests.conftest import END_DATE, cli_environment, run_refresh
 
 
 def serving_file(warehouse: Path) -> Path:
@@ -117,17 +116,7 @@ def test_failing_python_check_keeps_the_published_marts(published_copy, refreshe
 def test_readers_query_the_published_marts_while_a_refresh_runs(published_copy, refreshed, tmp_path):
     serving = serving_file(published_copy)
     run_before = published_run(serving)
-    dagster_home = tmp_path / "dagster_home"
-    dagster_home.mkdir()
-    shutil.copy(REPO_ROOT / "orchestration" / "dagster.yaml", dagster_home / "dagster.yaml")
-    env = {
-        **os.environ,
-        "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"],
-        "DAGSTER_HOME": str(dagster_home),
-        "HEALTHSCORE_WAREHOUSE": str(published_copy),
-        "HEALTHSCORE_LANDING_DIR": str(refreshed.landing),
-        "HEALTHSCORE_SERVING": str(serving),
-    }
+    env = cli_environment(tmp_path / "dagster_home", published_copy, refreshed.landing, serving)
     refresh = subprocess.Popen(
         [sys.executable, "-m", "orchestration.cli", "run"],
         cwd=REPO_ROOT,
