@@ -8,7 +8,7 @@ export DAGSTER_HOME ?= $(abspath .dagster)
 export HEALTHSCORE_WAREHOUSE ?= $(abspath warehouse/healthscore.duckdb)
 export HEALTHSCORE_LANDING_DIR ?= $(abspath seeds/landing)
 
-.PHONY: install run dev test lint sample bench erase lock clean
+.PHONY: install run dev test lint sample bench erase apply-weights lock clean
 
 install: $(VENV)/.installed $(DAGSTER_HOME)/dagster.yaml
 
@@ -47,6 +47,10 @@ bench: install
 # Erases a person or an account on request (GDPR Art. 17): make erase EMAIL=jane@example.com, or ACCOUNT=ACC-00042.
 erase: install
 	$(BIN)/python -m orchestration.erase $(if $(EMAIL),--email '$(EMAIL)')$(if $(ACCOUNT),--account '$(ACCOUNT)')
+
+# Copies the weights the last refresh learned from real churn over the seeds, for review with git diff.
+apply-weights: install
+	$(BIN)/python -m orchestration.apply_weights
 
 # Regenerates the committed sample landing files (deterministic: same seed, same files).
 sample: install

@@ -3,7 +3,8 @@
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from orchestration.defs.dbt.assets import healthscore_dbt_assets
+from orchestration.defs.backtest.assets import backtest_assets
+from orchestration.defs.dbt.assets import churn_risk_dbt_assets, healthscore_dbt_assets
 from orchestration.defs.dbt.project import dbt_project
 from orchestration.defs.ingestion.assets import ingestion_assets
 from orchestration.defs.ingestion.checks import freshness_checks, landing_directory_check
@@ -18,7 +19,13 @@ from orchestration.settings import Settings, load_settings
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     return dg.Definitions(
-        assets=[*ingestion_assets, healthscore_dbt_assets, published_health_score_marts],
+        assets=[
+            *ingestion_assets,
+            healthscore_dbt_assets,
+            *backtest_assets,
+            churn_risk_dbt_assets,
+            published_health_score_marts,
+        ],
         asset_checks=[*freshness_checks, landing_directory_check, *score_checks_defs],
         jobs=[refresh_all_job, erase_personal_data_job],
         schedules=[daily_refresh_schedule],

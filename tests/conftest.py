@@ -45,6 +45,39 @@ def cli_environment(dagster_home: Path, warehouse: Path, landing: Path, serving:
     return env
 
 
+@dataclass(frozen=True)
+class CliRun:
+    warehouse: Path
+    serving: Path
+    dagster_home: Path
+    run: subprocess.CompletedProcess
+
+
+def run_cli(root: Path, landing: Path, *args: str) -> CliRun:
+    """`python -m orchestration.cli run` as `make run` starts it, on `landing`, with everything under `root`."""
+    warehouse, serving = (
+        root / "warehouse" / "healthscore.duckdb",
+        root / "warehouse" / "serving" / "healthscore.duckdb",
+    )
+    env = cli_environment(root / "dagster", warehouse, landing, serving)
+    run = subprocess.run(
+        [sys.executable, "-m", "orchestration.cli", "run", *args],
+        env=env,
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+    )
+    return CliRun(warehouse, serving, root / "dagster", run)
+
+
+@pytest.fixture(scope="session")
+def sample_run(tmp_path_factory: pytest.TempPathFactory) -> CliRun:
+    """One `make run` of the committed sample, shared by the tests that read its output or its warehouse."""
+    from orchestration.settings import SAMPLE_LANDING_DIR
+
+    return run_cli(tmp_path_factory.mktemp("sample_run"), SAMPLE_LANDING_DIR)
+
+
 @pytest.fixture
 def con(tmp_path):
     """A warehouse file of its own, in UTC as the loader's connections are."""

@@ -2,15 +2,12 @@
 really prints for the committed sample."""
 
 import csv
-import subprocess
-import sys
 
 import pytest
 
 from orchestration.defs.ingestion.contract import load_contracts
 from orchestration.defs.ingestion.contract_docs import READING_ORDER, render_contract_markdown
-from orchestration.settings import REPO_ROOT, SAMPLE_LANDING_DIR
-from tests.conftest import cli_environment
+from orchestration.settings import REPO_ROOT
 
 
 def test_readme_contract_section_matches_the_sources_yaml():
@@ -95,20 +92,12 @@ def _normalised(line: str) -> str:
     return " ".join(line.split())
 
 
-def test_readme_example_output_is_what_make_run_prints_for_the_sample(tmp_path):
+def test_readme_example_output_is_what_make_run_prints_for_the_sample(sample_run):
     """Every line of the README's example output (column widths aside) appears in a real run's output; lines
     that depend on today's date, the run id or the path are left out."""
     readme = (REPO_ROOT / "README.md").read_text()
     example = readme.split("## What you get", 1)[1].split("```\n", 2)[1]
-    env = cli_environment(
-        tmp_path / "dagster",
-        tmp_path / "warehouse" / "healthscore.duckdb",
-        SAMPLE_LANDING_DIR,
-        tmp_path / "warehouse" / "serving" / "healthscore.duckdb",
-    )
-    run = subprocess.run(
-        [sys.executable, "-m", "orchestration.cli", "run"], env=env, cwd=REPO_ROOT, capture_output=True, text=True
-    )
+    run = sample_run.run
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     printed = {_normalised(line) for line in run.stdout.splitlines()}
     shown = [

@@ -8,7 +8,7 @@ with latest as (
 ),
 
 in_views as (
-    {%- for node in graph.sources.values() | sort(attribute='name') if node.source_name != 'ingestion' %}
+    {%- for node in graph.sources.values() | sort(attribute='name') if node.source_name not in ['ingestion', 'backtest'] %}
     select '{{ node.name }}' as source_name, _source_file as landed_file, count(*) as view_rows
     from {{ source(node.source_name, node.name) }}
     where _source_file in (select landed_file from latest where source_name = '{{ node.name }}')

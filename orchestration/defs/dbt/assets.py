@@ -78,21 +78,11 @@ class LayerTranslator(DagsterDbtTranslator):
         return spec
 
 
-@dbt_assets(
-    manifest=dbt_project.manifest_path,
-    project=dbt_project,
-    dagster_dbt_translator=LayerTranslator(),
-)
-def healthscore_dbt_assets(
-    context: dg.AssetExecutionContext,
-    dbt: DbtCliResource,
-    config: DbtBuildConfig,
-    warehouse: WarehouseResource,  # unused here: requiring it makes a run that builds only dbt models hold the lock
-):
+def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, args: list[str]):
     # A failing dbt test must not stop the Python checks from running; publishing refuses on its own
     # when any blocking check of the run failed (see defs/serving/assets.py). A model that could not be
     # built is different: its downstream steps would be skipped and the run would look successful.
-    invocation = dbt.cli(dbt_build_args(config), context=context, raise_on_error=False)
+    invocation = dbt.cli(args, context=context, raise_on_error=False)
     yield from invocation.stream()
     prune_earlier_targets(Path(invocation.target_path))
     if invocation.is_successful():
@@ -104,3 +94,37 @@ def healthscore_dbt_assets(
             metadata={"nodes_in_error": dg.MetadataValue.json(errors)},
         )
     context.log.error("dbt tests failed; the scores will not be published.")
+
+
+# Models that apply what the backtest fitted in Python (tag churn_risk) are built in a second dbt step after it.
+AFTER_BACKTEST = "tag:churn_risk"
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    dagster_dbt_translator=LayerTranslator(),
+    exclude=AFTER_BACKTEST,
+)
+def healthscore_dbt_assets(
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    config: DbtBuildConfig,
+    warehouse: WarehouseResource,  # unused here: requiring it makes a run that builds only dbt models hold the lock
+):
+    yield from _build(context, dbt, dbt_build_args(config))
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    dagster_dbt_translator=LayerTranslator(),
+    select=AFTER_BACKTEST,
+    name="churn_risk_dbt_assets",
+)
+def churn_risk_dbt_assets(
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    warehouse: WarehouseResource,  # unused here, as above
+):
+    yield from _build(context, dbt, ["build", "--exclude", "test_type:unit"])

@@ -31,3 +31,7 @@ def prepare_manifest() -> Path:
     if not manifest_is_current():
         dbt_project.preparer.prepare(dbt_project)
     return dbt_project.manifest_path
+
+
+# User configuration: the scorecard seeds at the repository root (the weight proposal is written in their shape).
+SEEDS_DIR = REPO_ROOT / "seeds"

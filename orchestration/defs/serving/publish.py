@@ -29,6 +29,15 @@ PUBLISHED_TABLES = {
     "dim_account_versions": None,
     "landed_file_loads": None,
     "rejected_rows": None,
+    # The backtest and what it fitted: rewritten whole by every refresh (the coefficients change all days).
+    "score_backtest": None,
+    "score_backtest_bands": None,
+    "score_backtest_calibration": None,
+    "score_false_negatives": None,
+    "weight_proposal": None,
+    "weight_proposal_backtest": None,
+    "account_churn_risk": None,
+    "arr_at_risk": None,
 }
 HISTORY_TABLES = [table for table, day in PUBLISHED_TABLES.items() if day]
 

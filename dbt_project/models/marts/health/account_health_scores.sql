@@ -17,10 +17,7 @@ accounts as (
 ),
 
 cancellations as (
-    select account_id, min(churned_date) as churned_date
-    from {{ ref('stg_crm__churn_events') }}
-    where is_cancellation
-    group by account_id
+    select * from {{ ref('int_account_cancellations_dated') }}
 ),
 
 final as (

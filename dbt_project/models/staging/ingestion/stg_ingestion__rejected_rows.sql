@@ -1,7 +1,7 @@
 -- Every landed row set aside, one row per reason. Values of columns the contract marks as personal data
 -- are withheld: these rows reach the serving file, and a mistyped e-mail address is still personal data.
 {%- set personal_columns = [] %}
-{%- for node in graph.sources.values() if node.source_name != 'ingestion' %}
+{%- for node in graph.sources.values() if node.source_name not in ['ingestion', 'backtest'] %}
     {%- for column in node.columns.values() if (column.config.meta or column.meta or {}).get('personal_data') %}
         {%- do personal_columns.append("('" ~ node.name ~ "', '" ~ column.name ~ "')") %}
     {%- endfor %}

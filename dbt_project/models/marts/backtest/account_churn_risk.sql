@@ -1,0 +1,87 @@
+-- The churn probability behind each score: per account and day, the probability of cancelling within the
+-- backtest horizon and at the next renewal, from the score and its component scores through the logistic
+-- coefficients the backtest fitted on the history's real churn (source backtest.churn_model_coefficients),
+-- and the ARR at risk (probability x ARR in the account's currency). A component without data stands at
+-- the score, as in the fit. The 0-100 score stays the explainable headline; this translates it into odds.
+-- Built after the backtest asset (tag churn_risk, a second dbt step), so the coefficients are this refresh's.
+{{ config(tags=['churn_risk']) }}
+
+with history as (
+    select * from {{ ref('account_health_history') }}
+),
+
+coefficients as (
+    select
+        outcome,
+        max(case when feature = 'intercept' then coefficient end) as intercept,
+        max(case when feature = 'health_score' then coefficient end) as health_weight,
+        max(case when feature = 'usage_score' then coefficient end) as usage_weight,
+        max(case when feature = 'support_score' then coefficient end) as support_weight,
+        max(case when feature = 'payment_score' then coefficient end) as payment_weight,
+        max(case when feature = 'feedback_score' then coefficient end) as feedback_weight,
+        max(case when feature = 'milestones_score' then coefficient end) as milestones_weight
+    from {{ source('backtest', 'churn_model_coefficients') }}
+    group by outcome
+),
+
+log_odds as (
+    select
+        history.account_id,
+        history.score_date,
+        coefficients.outcome,
+        coefficients.intercept
+            + (
+                coefficients.health_weight * cast(history.health_score as double)
+                + coefficients.usage_weight * cast(coalesce(history.usage_score, history.health_score) as double)
+                + coefficients.support_weight * cast(coalesce(history.support_score, history.health_score) as double)
+                + coefficients.payment_weight * cast(coalesce(history.payment_score, history.health_score) as double)
+                + coefficients.feedback_weight * cast(coalesce(history.feedback_score, history.health_score) as double)
+                + coefficients.milestones_weight
+                    * cast(coalesce(history.milestones_score, history.health_score) as double)
+            ) / 100.0 as log_odds
+    from history
+    cross join coefficients
+    where history.health_score is not null
+),
+
+probabilities as (
+    select
+        account_id,
+        score_date,
+        max(case when outcome = 'churn_within_horizon' then 1.0 / (1.0 + exp(-1.0 * log_odds)) end)
+            as churn_probability_horizon,
+        max(case when outcome = 'churn_at_renewal' then 1.0 / (1.0 + exp(-1.0 * log_odds)) end)
+            as churn_probability_renewal
+    from log_odds
+    group by account_id, score_date
+),
+
+final as (
+    select
+        history.account_day_id,
+        history.account_id,
+        history.segment,
+        history.scorecard,
+        history.health_band,
+        history.health_score,
+        cast(probabilities.churn_probability_horizon as double) as churn_probability_horizon,
+        cast(probabilities.churn_probability_renewal as double) as churn_probability_renewal,
+        versions.currency_code,
+        versions.arr_amount,
+        cast(probabilities.churn_probability_horizon * cast(versions.arr_amount as double) as decimal(18, 2))
+            as arr_at_risk_horizon,
+        cast(probabilities.churn_probability_renewal * cast(versions.arr_amount as double) as decimal(18, 2))
+            as arr_at_risk_renewal,
+        versions.csm_owner,
+        history.score_date
+    from history
+    inner join probabilities
+        on history.account_id = probabilities.account_id
+        and history.score_date = probabilities.score_date
+    inner join {{ ref('dim_account_versions') }} as versions
+        on history.account_id = versions.account_id
+        and (versions.version_number = 1 or history.score_date >= versions.valid_from_date)
+        and (versions.valid_to_date is null or history.score_date <= versions.valid_to_date)
+)
+
+select * from final

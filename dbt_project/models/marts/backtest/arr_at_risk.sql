@@ -1,0 +1,38 @@
+-- ARR at risk on the latest scored day, rolled up the ways customer success is organised: the whole
+-- portfolio, each segment, each CSM and each health band. Money is summed per currency only: adding EUR
+-- and USD without a rate would be a number nobody can use.
+{{ config(tags=['churn_risk']) }}
+
+with latest as (
+    select *
+    from {{ ref('account_churn_risk') }}
+    where score_date = (select max(score_date) from {{ ref('account_churn_risk') }})
+),
+
+rollups as (
+    select 'portfolio' as rollup_level, 'all' as rollup_value, latest.* from latest
+    union all
+    select 'segment' as rollup_level, segment as rollup_value, latest.* from latest
+    union all
+    select 'csm_owner' as rollup_level, coalesce(csm_owner, 'unassigned') as rollup_value, latest.* from latest
+    union all
+    select 'health_band' as rollup_level, health_band as rollup_value, latest.* from latest
+),
+
+final as (
+    select
+        rollup_level || '|' || rollup_value || '|' || currency_code as arr_at_risk_id,
+        rollup_level,
+        rollup_value,
+        currency_code,
+        count(*) as accounts,
+        sum(arr_amount) as arr_amount,
+        sum(arr_at_risk_horizon) as arr_at_risk_horizon,
+        sum(arr_at_risk_renewal) as arr_at_risk_renewal,
+        cast(avg(churn_probability_horizon) as double) as average_churn_probability_horizon,
+        max(score_date) as score_date
+    from rollups
+    group by rollup_level, rollup_value, currency_code
+)
+
+select * from final
