@@ -80,7 +80,66 @@ def render_summary(warehouse_path: Path) -> str:
         "Ten lowest current accounts and what drags them down:",
         _table(["account", "name", "segment", "score", "band", "trend", "weakest", "top driver"], lowest),
     ]
+    lines += render_backtest(warehouse_path)
     return "\n".join(lines)
+
+
+def _auc(value: float | None) -> str:
+    return "" if value is None else f"{value:.3f}"
+
+
+def render_backtest(warehouse_path: Path) -> list[str]:
+    """How well the score foresaw real churn (marts.score_backtest), the learned weights' out-of-time test
+    and the ARR at risk: the lines that say whether the score is worth acting on."""
+    with duckdb.connect(str(warehouse_path), read_only=True) as con:
+        if not con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = 'marts' and table_name = 'score_backtest'"
+        ).fetchone()[0]:
+            return []  # published by a version without the backtest
+        figures = con.execute(
+            """
+            select outcome, predictor, churned_accounts, roc_auc, roc_auc_low, roc_auc_high, bottom_decile_lift,
+                   verdict
+            from marts.score_backtest
+            where segment = 'all'
+              and predictor in ('health_score', 'plain_formula_score', 'churn_probability')
+              and config_version = (select config_version from marts.account_health_scores
+                                    where config_version is not null order by score_date desc limit 1)
+            order by outcome desc, predictor = 'health_score' desc, predictor
+            """
+        ).fetchall()
+        proposal = con.execute(
+            "select weights, roc_auc from marts.weight_proposal_backtest where weights in ('configured', 'proposed')"
+        ).fetchall()
+        at_risk = con.execute(
+            "select currency_code, accounts, arr_amount, arr_at_risk_horizon from marts.arr_at_risk "
+            "where rollup_level = 'portfolio' order by arr_at_risk_horizon desc"
+        ).fetchall()
+    lines = [
+        "",
+        "Does the score foresee churn? (backtest on the history; AUC 0.5 = chance; marts.score_backtest):",
+        _table(
+            ["outcome", "predictor", "churned", "AUC", "95% interval", "bottom 10% lift", "verdict"],
+            [
+                (o, p, n, _auc(a), f"{_auc(lo)}-{_auc(hi)}" if lo is not None else "", _auc(lift), v)
+                for o, p, n, a, lo, hi, lift, v in figures
+            ],
+        ),
+    ]
+    aucs = dict(proposal)
+    if aucs.get("configured") is not None and aucs.get("proposed") is not None:
+        lines.append(
+            f"Learned weights, out of time: AUC {aucs['proposed']:.3f} against {aucs['configured']:.3f} for the "
+            "configured ones (marts.weight_proposal; make apply-weights to review them as a diff)."
+        )
+    if at_risk:
+        lines.append(
+            "ARR at risk of cancelling within the horizon (marts.arr_at_risk): "
+            + ", ".join(f"{risk:,.0f} of {arr:,.0f} {currency}" for currency, _, arr, risk in at_risk)
+            + "."
+        )
+    return lines
 
 
 def render_checks(evaluations: list) -> str:
