@@ -48,9 +48,11 @@ bench: install
 erase: install
 	$(BIN)/python -m orchestration.erase $(if $(EMAIL),--email '$(EMAIL)')$(if $(ACCOUNT),--account '$(ACCOUNT)')
 
-# Regenerates the committed sample landing files (deterministic: same seed, same files).
+# Regenerates the committed sample landing files (deterministic: same seed, same files), and beside them the
+# simulated accounts' hidden health, which no ingestion reads (seeds/landing_truth/hidden_health.parquet).
 sample: install
-	$(BIN)/python -m orchestration.sample_data --accounts 300 --days 365 --seed 42 --out seeds/landing
+	$(BIN)/python -m orchestration.sample_data --accounts 300 --days 365 --seed 42 --out seeds/landing \
+		--truth-out seeds/landing_truth
 
 # Re-resolves every dependency from pyproject.toml into requirements.lock.
 lock:

@@ -3,11 +3,15 @@
 import datetime as dt
 
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 from orchestration.defs.ingestion.contract import load_contracts
+from orchestration.defs.ingestion.landing import stray_landing_files
 from orchestration.sample_data import simulate, write_landing
+from orchestration.sample_data.__main__ import main as sample_data_cli
 from orchestration.sample_data.exports import export_as_of
+from orchestration.sample_data.truth import HIDDEN_HEALTH_FILE, read_hidden_health, write_hidden_health
 
 END = dt.date(2026, 10, 31)
 
@@ -180,3 +184,38 @@ def test_export_as_of_keeps_the_hidden_health_up_to_that_day(medium_result):
     export = export_as_of(medium_result, day)
     expected = medium_result.hidden_health.query("health_date <= @day")
     pd.testing.assert_frame_equal(export.hidden_health, expected.reset_index(drop=True))
+
+
+def test_hidden_health_file_is_zstd_parquet_with_dates_and_four_decimals(tmp_path):
+    result = simulate(accounts=10, days=60, seed=1, end_date=END)
+    path = write_hidden_health(result, tmp_path / "truth")
+    assert path == tmp_path / "truth" / HIDDEN_HEALTH_FILE
+    schema = pq.read_schema(path)
+    assert [(f.name, str(f.type)) for f in schema] == [
+        ("account_id", "string"),
+        ("health_date", "date32[day]"),
+        ("hidden_health", "double"),
+    ]
+    metadata = pq.ParquetFile(path).metadata
+    assert {metadata.row_group(0).column(i).compression for i in range(3)} == {"ZSTD"}
+    expected = result.hidden_health.assign(hidden_health=result.hidden_health["hidden_health"].round(4))
+    pd.testing.assert_frame_equal(read_hidden_health(path), expected)
+    pd.testing.assert_frame_equal(read_hidden_health(path.parent), expected)
+
+
+def test_cli_writes_the_hidden_health_beside_the_landing_directory_where_ingestion_does_not_look(tmp_path):
+    landing = tmp_path / "landing"
+    sample_data_cli(["--accounts", "5", "--days", "60", "--seed", "2", "--out", str(landing)])
+    assert (tmp_path / "landing_truth" / HIDDEN_HEALTH_FILE).is_file()
+    assert stray_landing_files(landing, list(load_contracts())) == []
+    assert not any("truth" in str(path) or path.name == HIDDEN_HEALTH_FILE for path in landing.rglob("*"))
+
+
+def test_cli_truth_out_names_the_directory_or_skips_it(tmp_path):
+    arguments = ["--accounts", "5", "--days", "60", "--seed", "2", "--out", str(tmp_path / "landing")]
+    sample_data_cli([*arguments, "--truth-out", str(tmp_path / "elsewhere")])
+    assert (tmp_path / "elsewhere" / HIDDEN_HEALTH_FILE).is_file()
+    sample_data_cli([*arguments, "--truth-out", "none"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["elsewhere", "landing"]
+    with pytest.raises(SystemExit):
+        sample_data_cli([*arguments, "--truth-out", str(tmp_path / "landing" / "truth")])
