@@ -219,3 +219,14 @@ def test_cli_truth_out_names_the_directory_or_skips_it(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["elsewhere", "landing"]
     with pytest.raises(SystemExit):
         sample_data_cli([*arguments, "--truth-out", str(tmp_path / "landing" / "truth")])
+
+
+def test_committed_hidden_health_is_what_the_generator_makes(sample):
+    """seeds/landing_truth/hidden_health.parquet is reproducible with `make sample`, and it is not in the
+    landing directory the ingestion reads."""
+    from orchestration.settings import REPO_ROOT, SAMPLE_LANDING_DIR
+
+    committed = REPO_ROOT / "seeds" / "landing_truth" / HIDDEN_HEALTH_FILE
+    assert not committed.is_relative_to(SAMPLE_LANDING_DIR)
+    expected = sample.hidden_health.assign(hidden_health=sample.hidden_health["hidden_health"].round(4))
+    pd.testing.assert_frame_equal(read_hidden_health(committed), expected)
