@@ -52,9 +52,11 @@ erase: install
 apply-weights: install
 	$(BIN)/python -m orchestration.apply_weights
 
-# Regenerates the committed sample landing files (deterministic: same seed, same files).
+# Regenerates the committed sample landing files (deterministic: same seed, same files), and beside them the
+# simulated accounts' hidden health, which no ingestion reads (seeds/landing_truth/hidden_health.parquet).
 sample: install
-	$(BIN)/python -m orchestration.sample_data --accounts 300 --days 365 --seed 42 --out seeds/landing
+	$(BIN)/python -m orchestration.sample_data --accounts 300 --days 365 --seed 42 --out seeds/landing \
+		--truth-out seeds/landing_truth
 
 # Re-resolves every dependency from pyproject.toml into requirements.lock.
 lock:

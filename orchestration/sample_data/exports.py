@@ -64,4 +64,7 @@ def export_as_of(result: SimulationResult, day: dt.date) -> SimulationResult:
     milestones = milestones[milestones["account_id"].isin(frames["accounts"]["account_id"])].copy()
     milestones["achieved_date"] = milestones["achieved_date"].where(known(milestones, "achieved_date").fillna(False))
     frames["milestones"] = milestones.reset_index(drop=True)
-    return SimulationResult(frames)
+    # Not an export, but cut at the same day so that it describes the same accounts and days.
+    hidden_health = result.hidden_health
+    hidden_health = hidden_health[hidden_health["health_date"] < end].reset_index(drop=True)
+    return SimulationResult(frames, hidden_health)

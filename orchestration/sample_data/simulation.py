@@ -7,6 +7,9 @@ progress and finally churn, so a good health score has real signal to find and a
 
 The simulation is deterministic for a given seed: every random draw comes from one numpy Generator and
 accounts are simulated in a fixed order.
+
+Besides the sources, the result carries that hidden health itself (`SimulationResult.hidden_health`): the
+truth a score is measured against, never landed (see truth.py).
 """
 
 from __future__ import annotations
@@ -146,11 +149,29 @@ SEGMENTS = (
 )
 
 
+def _no_hidden_health() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "account_id": pd.Series([], dtype="str"),
+            "health_date": pd.Series([], dtype="datetime64[ns]"),
+            "hidden_health": pd.Series([], dtype="float64"),
+        }
+    )
+
+
 @dataclass
 class SimulationResult:
-    """One DataFrame per raw source, named as in the source contract."""
+    """One DataFrame per raw source, named as in the source contract, and the hidden health behind them.
+
+    `hidden_health` has one row per account and simulated day (account_id, health_date, hidden_health in
+    (0, 1)), ordered by account and day: the health that drove the account's behaviour and churn that day,
+    onboarding drag included. An account's days run from its first simulated day (the window's first day,
+    or its contract start if later) to its last active day: the last day of the window, or the day before
+    its cancellation took effect, as for its usage and as scoring does (days before the churn date). The
+    30 days before a cancellation, which decided it, are the account's last 30 rows."""
 
     frames: dict[str, pd.DataFrame] = field(default_factory=dict)
+    hidden_health: pd.DataFrame = field(default_factory=_no_hidden_health)
 
 
 def _sigmoid(x: np.ndarray | float) -> np.ndarray | float:
@@ -209,6 +230,8 @@ class _AccountSimulator:
         self.days = days
         self.end = start + dt.timedelta(days=days - 1)
         self.rows = rows
+        # Per account: its id, its first simulated day and its hidden health from then to its last active day.
+        self.hidden_health: list[tuple[str, int, np.ndarray]] = []
 
     def run(self, number: int, profile: SegmentProfile, used_names: set[str]) -> None:
         rng = self.rng
@@ -231,6 +254,8 @@ class _AccountSimulator:
         churn_day, churn_type = self._churn(account_id, profile, contract_start, arr, health)
         active_until = churn_day if churn_type == "cancellation" else self.days
         first_day = max(offset, 0)
+        # Recorded, not drawn: keeping it takes no random numbers, so the sources stay as they were.
+        self.hidden_health.append((account_id, first_day, health[first_day:active_until]))
 
         self._usage(account_id, seats, profile, health, first_day, active_until)
         self._tickets(account_id, seats, profile, health, first_day, active_until)
@@ -595,6 +620,23 @@ def _usage_frame(parts: list[dict[str, np.ndarray]]) -> pd.DataFrame:
     return table.to_pandas()
 
 
+def _hidden_health_frame(start: dt.date, parts: list[tuple[str, int, np.ndarray]]) -> pd.DataFrame:
+    """The hidden health of all accounts, one row per account and simulated day, in account and day order."""
+    if not parts:
+        return _no_hidden_health()
+    lengths = np.array([health.size for _, _, health in parts])
+    # One string per account, repeated by reference: millions of rows at volume, not millions of strings.
+    account_ids = np.repeat(np.array([account_id for account_id, _, _ in parts], dtype=object), lengths)
+    day_index = np.concatenate([np.arange(first_day, first_day + health.size) for _, first_day, health in parts])
+    return pd.DataFrame(
+        {
+            "account_id": pd.Series(account_ids, dtype="str"),
+            "health_date": (np.datetime64(start, "D") + day_index.astype("timedelta64[D]")).astype("datetime64[ns]"),
+            "hidden_health": np.concatenate([health for _, _, health in parts]).astype("float64"),
+        }
+    )
+
+
 def simulate(accounts: int, days: int, seed: int, end_date: dt.date, usage_scale: float = 1.0) -> SimulationResult:
     """Simulates `accounts` accounts over the `days` days that end on `end_date`. `usage_scale` multiplies
     the events an active user records per day beyond the first (1: the committed sample's rate)."""
@@ -627,4 +669,4 @@ def simulate(accounts: int, days: int, seed: int, end_date: dt.date, usage_scale
         frame = frames[name]
         if key not in frame:
             frame.insert(0, key, [f"{key_prefix}-{i:07d}" for i in range(1, len(frame) + 1)])
-    return SimulationResult(frames)
+    return SimulationResult(frames, _hidden_health_frame(start, simulator.hidden_health))
