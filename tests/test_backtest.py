@@ -148,6 +148,8 @@ def test_the_score_reaches_most_of_what_the_hidden_health_could(sample_run):
     doc = " ".join((REPO_ROOT / "docs" / "predictive_validity.md").read_text().split())
     assert f"the hidden health reaches **AUC {ceiling:.3f}**, the score {score:.3f}" in doc
     assert f"**{share:.0%}** of the skill above chance" in doc
+    readme = " ".join((REPO_ROOT / "README.md").read_text().split())
+    assert f"the score reaches AUC {score:.3f} for churn within 90 days, {share:.0%} of the skill" in readme
 
 
 def test_red_accounts_churn_more_than_yellow_and_yellow_more_than_green(sample):
