@@ -3,6 +3,7 @@
 import csv
 import shutil
 
+import dagster as dg
 import duckdb
 import numpy as np
 import pandas as pd
@@ -227,12 +228,23 @@ def test_the_false_negative_audit_lists_churned_accounts_that_stayed_green(sampl
     assert (audit["green_on_date"] < audit["churned_date"]).all()
 
 
-def test_the_backtest_figures_and_plots_reach_the_dagster_ui(sample_run):
-    out = sample_run.run.stdout
-    assert "marts/score_backtest" in out and "score_predicts_churn" in out
-    plots = sample_run.warehouse.parent / "backtest"
-    for name in ("roc_churn_within_horizon.png", "calibration_churn_within_horizon.png"):
-        assert (plots / name).read_bytes()[:4] == b"\x89PNG"
+def test_the_backtest_figures_and_plots_reach_the_dagster_ui(sample_run, monkeypatch):
+    """The materialization of marts/score_backtest in the run history carries the AUC, the tables as markdown
+    and links to the ROC and calibration plots, which are PNG files beside the warehouse."""
+    monkeypatch.setenv("DAGSTER_HOME", str(sample_run.dagster_home))
+    with dg.DagsterInstance.get() as instance:
+        event = instance.get_latest_materialization_event(dg.AssetKey(["marts", "score_backtest"]))
+        proposal = instance.get_latest_materialization_event(dg.AssetKey(["marts", "weight_proposal_backtest"]))
+    metadata = event.asset_materialization.metadata
+    assert metadata["roc_auc"].value > 0.7 and metadata["verdict"].value == SKILL
+    assert "| churn_within_horizon | health_score |" in metadata["figures"].value
+    assert "| churn_within_horizon | green |" in metadata["churn_rate_by_band"].value
+    assert "| proposed |" in proposal.asset_materialization.metadata["out_of_time"].value
+    for name in ("plot_roc_churn_within_horizon", "plot_calibration_churn_within_horizon"):
+        path = metadata[name].value
+        assert path.startswith(str(sample_run.warehouse.parent))
+        with open(path, "rb") as image:
+            assert image.read(4) == b"\x89PNG"
 
 
 def test_docs_show_what_make_run_prints_for_the_sample(sample_run):

@@ -130,8 +130,11 @@ def score_backtest(context: dg.AssetExecutionContext, warehouse: WarehouseResour
             ),
             "churn_rate_by_band": dg.MetadataValue.md(
                 _markdown(
-                    result.bands[result.bands["segment"] == ALL].sort_values(["outcome", "health_band"]),
-                    ["outcome", "config_version", "health_band", "observations", "churned_observations", "churn_rate"],
+                    result.bands[
+                        (result.bands["segment"] == ALL)
+                        & (result.bands["config_version"] == result.current_config_version)
+                    ].sort_values(["outcome", "health_band"]),
+                    ["outcome", "health_band", "observations", "churned_observations", "churn_rate"],
                 )
             ),
             **plot_metadata,

@@ -19,7 +19,7 @@ final as (
         segment,
         health_band,
         count(*) as observations,
-        sum(case when is_churned then 1 else 0 end) as churned_observations,
+        cast(sum(case when is_churned then 1 else 0 end) as {{ dbt.type_bigint() }}) as churned_observations,
         cast(avg(case when is_churned then 1.0 else 0.0 end) as double) as churn_rate
     from by_segment
     group by outcome, config_version, segment, health_band
