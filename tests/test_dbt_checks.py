@@ -111,6 +111,18 @@ def test_shipped_configuration_passes(project, tmp_path):
             {"max_score": "120"},
             "accepted_range_score_caps_max_score__100__0",
         ),
+        (
+            "backtest_baseline_weights",
+            {"component": "usage"},
+            {"weight": "1.4"},
+            "accepted_range_backtest_baseline_weights_weight__1__0",
+        ),
+        (
+            "backtest_settings",
+            {"setting": "min_churn_events"},
+            {"value": "-30"},
+            "accepted_range_backtest_settings_value__0",
+        ),
     ],
 )
 def test_broken_configuration_fails_the_right_test(project, tmp_path, seed, match, changes, expected_failure):
@@ -173,3 +185,33 @@ def test_overlapping_or_open_account_versions_fail_the_contiguity_test(refreshed
     )
     assert result.returncode != 0
     assert failing_tests(result) == ["versions_are_contiguous_int_account_versions_recorded_"]
+
+
+@pytest.mark.parametrize(
+    ("corruption", "selection", "expected_failure"),
+    [
+        (
+            "update intermediate.int_backtest_observations_labelled set outcome_end_date = observed_date "
+            "where observation_id = (select min(observation_id) from intermediate.int_backtest_observations_labelled)",
+            "int_backtest_observations_labelled",
+            "expression_is_true_int_backtest_observations_labelled_",
+        ),
+        (
+            "update marts.account_churn_risk set churn_probability_horizon = 1.5 "
+            "where account_day_id = (select min(account_day_id) from marts.account_churn_risk)",
+            "account_churn_risk",
+            "accepted_range_account_churn_risk_churn_probability_horizon__1__0",
+        ),
+    ],
+)
+def test_broken_backtest_tables_fail_their_tests(refreshed, tmp_path, corruption, selection, expected_failure):
+    warehouse = tmp_path / "corrupt.duckdb"
+    shutil.copy(refreshed.warehouse, warehouse)
+    project = copy_project(tmp_path)
+    shipped = dbt(["test", "--select", selection], project, warehouse)
+    assert shipped.returncode == 0, shipped.stdout[-3000:]
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(corruption)
+    result = dbt(["test", "--select", selection], project, warehouse)
+    assert result.returncode != 0
+    assert any(name.startswith(expected_failure) for name in failing_tests(result)), result.stdout[-3000:]

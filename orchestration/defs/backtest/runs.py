@@ -292,7 +292,8 @@ def propose_weights(con: duckdb.DuckDBPyConnection, seeds_dir: Path, out_dir: Pa
     measures = _seed(con, "measures").set_index("measure")["component"]
     empty = WeightProposal(False, "", pd.DataFrame(columns=PROPOSAL_COLUMNS), pd.DataFrame(columns=COMPARISON_COLUMNS))
 
-    split = time_split(observations["observed_date"], settings.test_share, int(rows.get("horizon_days", 90)))
+    outcome_days = int(rows.get("horizon_days", 90)) + int(rows.get("horizon_lead_days", 0))
+    split = time_split(observations["observed_date"], settings.test_share, outcome_days)
     if observations.empty or split is None:
         return _no_proposal(con, empty, "too few observation dates for a time split")
     points = _measure_points(con, observations).reindex(columns=measures.index)

@@ -1,6 +1,7 @@
 -- What the score said before the outcome was known, and what happened next: the observations the backtest
 -- judges the score by. Two questions, each an `outcome`:
--- - churn_within_horizon: observed on every month end, did the account cancel within `horizon_days`?
+-- - churn_within_horizon: observed on every month end, did the account cancel within `horizon_days` after
+--   a lead of `horizon_lead_days` (a cancellation inside the lead was decided before the score could warn)?
 --   Only month ends whose whole outcome window lies within the history count (a window still open would
 --   label accounts that are yet to cancel as staying).
 -- - churn_at_renewal: observed `renewal_lead_days` before each contract anniversary, did the account cancel
@@ -21,6 +22,7 @@ bounds as (
     select
         max(score_date) as last_score_date,
         {{ backtest_setting('horizon_days', 'integer') }} as horizon_days,
+        {{ backtest_setting('horizon_lead_days', 'integer') }} as horizon_lead_days,
         {{ backtest_setting('renewal_lead_days', 'integer') }} as renewal_lead_days,
         {{ backtest_setting('renewal_grace_days', 'integer') }} as renewal_grace_days
     from history
@@ -41,12 +43,15 @@ month_end_observations as (
         'churn_within_horizon' as outcome,
         history.account_id,
         history.score_date as observed_date,
-        cast({{ dbt.dateadd('day', 'bounds.horizon_days', 'history.score_date') }} as date) as outcome_end_date
+        cast({{ dbt.dateadd('day', 'bounds.horizon_lead_days', 'history.score_date') }} as date) as outcome_start_date,
+        cast({{ dbt.dateadd('day', '(bounds.horizon_lead_days + bounds.horizon_days)', 'history.score_date') }} as date)
+            as outcome_end_date
     from history
     cross join bounds
     where {{ dbt.date_trunc('month', dbt.dateadd('day', 1, 'history.score_date')) }}
             = {{ dbt.dateadd('day', 1, 'history.score_date') }}
-      and {{ dbt.dateadd('day', 'bounds.horizon_days', 'history.score_date') }} <= bounds.last_score_date
+      and {{ dbt.dateadd('day', '(bounds.horizon_lead_days + bounds.horizon_days)', 'history.score_date') }}
+            <= bounds.last_score_date
 ),
 
 -- Contract anniversaries of the version valid on each day (the first version also stands for the days
@@ -72,6 +77,7 @@ renewal_observations as (
         'churn_at_renewal' as outcome,
         renewal_days.account_id,
         renewal_days.score_date as observed_date,
+        renewal_days.score_date as outcome_start_date,
         cast({{ dbt.dateadd('day', 'bounds.renewal_grace_days', 'renewal_days.next_anniversary_date') }} as date)
             as outcome_end_date
     from renewal_days
@@ -121,11 +127,12 @@ final as (
         ), 6) as plain_formula_score,
         cancellations.churned_date,
         coalesce(
-            cancellations.churned_date > observations.observed_date
+            cancellations.churned_date > observations.outcome_start_date
             and cancellations.churned_date <= observations.outcome_end_date,
             false
         ) as is_churned,
         observations.observed_date,
+        observations.outcome_start_date,
         observations.outcome_end_date
     from observations
     inner join history
