@@ -1,6 +1,7 @@
 """The benchmark floor computes the project's scores: on the small simulated dataset it agrees with the
 project's history on every account-day, and the comparison notices when the floor scores differently."""
 
+import csv
 import datetime as dt
 import shutil
 from pathlib import Path
@@ -75,6 +76,45 @@ def test_an_earlier_as_of_day_and_a_later_history_start_agree(refreshed, tmp_pat
     assert floor.last_score_date == as_of
     with duckdb.connect(str(floor.database), read_only=True) as con:
         assert con.execute("select min(score_date) from floor_scores").fetchone()[0] == history_start
+    assert comparison.compared == comparison.project_rows == comparison.floor_rows
+    assert comparison.disagreeing == 0, "\n".join(map(str, comparison.first_disagreements))
+
+
+def test_a_weighted_comment_sentiment_agrees(refreshed, tmp_path):
+    """comment_sentiment has weight 0 as shipped, so the comparison cannot see how the floor computes it;
+    weighted (taken from NPS, so each level still sums to 1), the scores move and the floor follows them."""
+    project = copy_project(tmp_path)
+    seeds = project.parent / "seeds"
+    warehouse = tmp_path / "weighted.duckdb"
+    shutil.copy(refreshed.warehouse, warehouse)
+    with (seeds / "scorecard_measure_weights.csv").open() as f:
+        nps = {row["scorecard"]: float(row["weight"]) for row in csv.DictReader(f) if row["measure"] == "nps"}
+    for scorecard, weight in nps.items():
+        edit_seed(
+            seeds,
+            "scorecard_measure_weights",
+            {"scorecard": scorecard, "measure": "nps"},
+            {"weight": f"{weight - 0.1:.2f}"},
+        )
+        edit_seed(
+            seeds,
+            "scorecard_measure_weights",
+            {"scorecard": scorecard, "measure": "comment_sentiment"},
+            {"weight": "0.1"},
+        )
+    build(project, warehouse, rebuild_history=True)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        con.execute(f"attach '{refreshed.warehouse}' as shipped (read_only)")
+        moved = con.execute(
+            "select count(*) from marts.account_health_history as weighted "
+            "inner join shipped.marts.account_health_history as shipped using (account_id, score_date) "
+            "where weighted.health_score is distinct from shipped.health_score"
+        ).fetchone()[0]
+    assert moved > 0, "a weighted comment sentiment must change scores, or this test shows nothing"
+
+    floor = run_floor(refreshed.landing, seeds, as_of=None, database=tmp_path / "floor.duckdb")
+    comparison = compare_with_project(floor.database, warehouse, sample_size=None)
+
     assert comparison.compared == comparison.project_rows == comparison.floor_rows
     assert comparison.disagreeing == 0, "\n".join(map(str, comparison.first_disagreements))
 

@@ -201,6 +201,9 @@ def test_rows_of_an_erased_person_are_set_aside_without_their_value_and_mentions
         ("line 4", "respondent_email", None, "erased"),
     ], "the answer out of range counts once, as erased, and shows no value"
     assert surveys.values_cleared == 1
+    # The language and sentiment of the cleared comment are not derived either.
+    derived = "select response_id, _comment_language, _comment_sentiment from raw.survey_responses order by 1"
+    assert con.execute(derived).fetchall() == [("R2", None, None), ("R4", None, None), ("R5", None, None)]
     # The contact is cleared, the account stays.
     assert con.execute(
         "select account_id, contact_email, _contact_email_pseudonym from raw.accounts order by 1"
@@ -302,6 +305,8 @@ def assert_counts_add_up(con) -> None:
 def test_erasing_a_person_rewrites_the_raw_files_and_records_only_hashes(tmp_path, landing, key_from_environment):
     with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as con:
         load_all(con, landing)
+        derived = "select _comment_language from raw.survey_responses where response_id = 'R2'"
+        assert con.execute(derived).fetchone()[0] == "en"
     report = erase(ErasureRequest(EMAIL, " JANE.doe@example.com", "dpo", "CASE-1"), files_of(tmp_path))
     # R1 (loaded) and R3 (set aside for its score) go; A1's contact and R2's comment are cleared.
     assert (report.rows_removed, report.values_cleared) == (2, 2)
@@ -311,9 +316,11 @@ def test_erasing_a_person_rewrites_the_raw_files_and_records_only_hashes(tmp_pat
         ("raw survey_responses (rows set aside before)", 1, 0),
     ]
     with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as con:
-        assert con.execute("select response_id, comment from raw.survey_responses order by 1").fetchall() == [
-            ("R2", None),
-            ("R4", None),
+        assert con.execute(
+            "select response_id, comment, _comment_language, _comment_sentiment from raw.survey_responses order by 1"
+        ).fetchall() == [
+            ("R2", None, None, None),  # what was derived from the comment goes with it
+            ("R4", None, None, None),
         ]
         assert con.execute("select contact_email from raw.accounts order by account_id").fetchall() == [
             (None,),

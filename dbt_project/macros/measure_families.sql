@@ -6,7 +6,7 @@
         'usage': ['active_user_ratio', 'active_days', 'events_per_seat', 'active_users_trend', 'feature_breadth'],
         'support': ['tickets_per_seat', 'urgent_ticket_share', 'median_resolution_hours', 'ticket_csat'],
         'payment': ['on_time_payment_share', 'max_days_overdue', 'outstanding_amount_ratio'],
-        'feedback': ['nps', 'latest_nps_score', 'detractor_share', 'survey_csat', 'csm_sentiment'],
+        'feedback': ['nps', 'latest_nps_score', 'detractor_share', 'survey_csat', 'csm_sentiment', 'comment_sentiment'],
         'milestone': ['milestones_achieved_share', 'milestone_delay_days', 'days_to_first_value'],
     }) }}
 {% endmacro %}

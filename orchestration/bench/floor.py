@@ -4,6 +4,8 @@
 floor.sql, which reads the landing files and the scoring seeds directly, into the table `floor_scores`;
 `compare_with_project` checks it against `marts.account_health_history` of a warehouse the project built
 from the same files, so the floor is known to compute the same scores before its time means anything.
+The one thing no SQL can do, the sentiment of survey comments, is done in Python first, as the loader does it,
+and counts in the floor's time.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
+from orchestration.defs.ingestion.comment_sentiment import score_comments
 from orchestration.defs.ingestion.landing import find_landing_files
 
 FLOOR_SQL = Path(__file__).with_name("floor.sql")
@@ -89,6 +93,30 @@ def landing_parameters(landing_dir: Path) -> dict[str, list[str]]:
     return parameters
 
 
+def register_comment_scores(con: duckdb.DuckDBPyConnection, survey_files: list[str]) -> int:
+    """The table `comment_scores` floor.sql reads: the sentiment of every distinct comment of the survey
+    exports, scored once each as the loader scores them. Returns the number of comments scored."""
+    comments = [
+        text
+        for (text,) in con.execute(
+            "select distinct comment from read_csv($files, header = true, all_varchar = true) "
+            "where comment is not null",
+            {"files": survey_files},
+        ).fetchall()
+    ]
+    scored = {text: result for text, result in score_comments(comments).items() if result is not None}
+    con.register(
+        "comment_scores",
+        pa.table(
+            {
+                "comment": pa.array(list(scored), pa.string()),
+                "sentiment": pa.array([result.sentiment for result in scored.values()], pa.decimal128(5, 4)),
+            }
+        ),
+    )
+    return len(comments)
+
+
 def _sql_text(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
@@ -105,7 +133,8 @@ def run_floor(
 
     `as_of` is the last day scored (None: the latest usage day, as the project does). DuckDB gets
     `memory_limit` and a spill directory next to the database, so a large portfolio spills to disk
-    instead of exhausting memory. The time is that of the query alone, files read included.
+    instead of exhausting memory. The time is that of the query and of scoring the comments it needs, files
+    read included.
     """
     parameters = {**landing_parameters(landing_dir), "seeds_dir": str(seeds_dir), "as_of": as_of}
     if database is None:
@@ -121,6 +150,7 @@ def run_floor(
         # The ingestion reads timestamps as UTC and the models take their UTC day.
         con.execute("set TimeZone = 'UTC'")
         started = time.perf_counter()
+        register_comment_scores(con, parameters["survey_response_files"])
         con.execute(f"create or replace table {FLOOR_TABLE} as\n{query}", parameters)
         seconds = time.perf_counter() - started
         rows, last_score_date = con.execute(f"select count(*), max(score_date) from {FLOOR_TABLE}").fetchone()

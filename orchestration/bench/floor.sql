@@ -12,6 +12,8 @@
 --   $milestone_files, $churn_event_files, $csm_rating_files   lists of landing files, in name order
 --   $seeds_dir                                                 directory of the scoring seeds (seeds/)
 --   $as_of                                                     last day to score; null: the latest usage day
+-- and the table comment_scores (comment, sentiment), which floor.py fills with the sentiment of every
+-- distinct survey comment, scored in Python as the loader scores it (no SQL can run its lexicons).
 -- The connection must run in UTC (floor.py sets it): timestamps become days the way the ingestion does it.
 --
 -- Why it is fast where the models are slow. The models join every account-day to every row of its window
@@ -92,7 +94,8 @@ implemented_measures (measure_position, measure, component, normalisation) as (
         (17, 'csm_sentiment', 'feedback', 'linear'),
         (18, 'milestones_achieved_share', 'milestones', 'linear'),
         (19, 'milestone_delay_days', 'milestones', 'linear'),
-        (20, 'days_to_first_value', 'milestones', 'linear')
+        (20, 'days_to_first_value', 'milestones', 'linear'),
+        (21, 'comment_sentiment', 'feedback', 'linear')
 ),
 
 unsupported_measure_settings as (
@@ -118,7 +121,7 @@ measure_config as (
         'tickets_per_seat', 'urgent_ticket_share', 'median_resolution_hours', 'ticket_csat',
         'on_time_payment_share', 'max_days_overdue', 'outstanding_amount_ratio',
         'nps', 'latest_nps_score', 'detractor_share', 'survey_csat', 'csm_sentiment',
-        'milestones_achieved_share', 'milestone_delay_days', 'days_to_first_value'
+        'milestones_achieved_share', 'milestone_delay_days', 'days_to_first_value', 'comment_sentiment'
     )
     using
         any_value(window_days) as window_days,
@@ -230,7 +233,7 @@ scorecard_config as (
             'tickets_per_seat', 'urgent_ticket_share', 'median_resolution_hours', 'ticket_csat',
             'on_time_payment_share', 'max_days_overdue', 'outstanding_amount_ratio',
             'nps', 'latest_nps_score', 'detractor_share', 'survey_csat', 'csm_sentiment',
-            'milestones_achieved_share', 'milestone_delay_days', 'days_to_first_value'
+            'milestones_achieved_share', 'milestone_delay_days', 'days_to_first_value', 'comment_sentiment'
         )
         using any_value(measure_weight) as measure_weight
         group by scorecard
@@ -357,16 +360,19 @@ invoices as (
 
 survey_responses as (
     select
-        account_id,
-        response_id,
-        survey_type,
-        cast(score as integer) as response_score,
-        cast(try_cast(trim(responded_at) as timestamptz) as timestamp) as responded_at
+        landed.account_id,
+        landed.response_id,
+        landed.survey_type,
+        cast(landed.score as integer) as response_score,
+        comment_scores.sentiment as comment_sentiment,
+        cast(try_cast(trim(landed.responded_at) as timestamptz) as timestamp) as responded_at
     from (
         select *, row_number() over () as source_row
         from read_csv($survey_response_files, header = true, all_varchar = true, filename = true)
-    )
-    qualify row_number() over (partition by response_id order by filename desc, source_row desc) = 1
+    ) as landed
+    left join comment_scores
+        on landed.comment = comment_scores.comment
+    qualify row_number() over (partition by landed.response_id order by landed.filename desc, landed.source_row desc) = 1
 ),
 
 milestones as (
@@ -765,25 +771,36 @@ response_deltas as (
                     'day': responded_date,
                     'nps_answers': is_nps::integer, 'nps_promoters': is_promoter::integer, 'nps_detractors': is_detractor::integer,
                     'detractor_share_answers': is_nps::integer, 'detractor_share_detractors': is_detractor::integer,
-                    'csat_answers': is_csat::integer, 'csat_total': case when is_csat then response_score else 0 end
+                    'csat_answers': is_csat::integer, 'csat_total': case when is_csat then response_score else 0 end,
+                    'sentiment_total': sentiment, 'sentiment_comments': has_sentiment::integer
                 },
                 {
                     'day': responded_date + nps_window_days,
                     'nps_answers': -is_nps::integer, 'nps_promoters': -is_promoter::integer, 'nps_detractors': -is_detractor::integer,
                     'detractor_share_answers': 0, 'detractor_share_detractors': 0,
-                    'csat_answers': 0, 'csat_total': 0
+                    'csat_answers': 0, 'csat_total': 0,
+                    'sentiment_total': no_sentiment, 'sentiment_comments': 0
                 },
                 {
                     'day': responded_date + detractor_share_window_days,
                     'nps_answers': 0, 'nps_promoters': 0, 'nps_detractors': 0,
                     'detractor_share_answers': -is_nps::integer, 'detractor_share_detractors': -is_detractor::integer,
-                    'csat_answers': 0, 'csat_total': 0
+                    'csat_answers': 0, 'csat_total': 0,
+                    'sentiment_total': no_sentiment, 'sentiment_comments': 0
                 },
                 {
                     'day': responded_date + survey_csat_window_days,
                     'nps_answers': 0, 'nps_promoters': 0, 'nps_detractors': 0,
                     'detractor_share_answers': 0, 'detractor_share_detractors': 0,
-                    'csat_answers': -is_csat::integer, 'csat_total': case when is_csat then -response_score else 0 end
+                    'csat_answers': -is_csat::integer, 'csat_total': case when is_csat then -response_score else 0 end,
+                    'sentiment_total': no_sentiment, 'sentiment_comments': 0
+                },
+                {
+                    'day': responded_date + comment_sentiment_window_days,
+                    'nps_answers': 0, 'nps_promoters': 0, 'nps_detractors': 0,
+                    'detractor_share_answers': 0, 'detractor_share_detractors': 0,
+                    'csat_answers': 0, 'csat_total': 0,
+                    'sentiment_total': -sentiment, 'sentiment_comments': -has_sentiment::integer
                 }
             ]) as change
         from (
@@ -794,7 +811,11 @@ response_deltas as (
                 survey_type = 'nps' as is_nps,
                 survey_type = 'nps' and response_score >= 9 as is_promoter,
                 survey_type = 'nps' and response_score <= 6 as is_detractor,
-                survey_type = 'csat' as is_csat
+                survey_type = 'csat' as is_csat,
+                -- Exact decimals, as in the models: the average is one division of an exact sum.
+                cast(coalesce(comment_sentiment, 0) as decimal(18, 4)) as sentiment,
+                cast(0 as decimal(18, 4)) as no_sentiment,
+                comment_sentiment is not null as has_sentiment
             from account_responses
         )
         cross join measure_config
@@ -945,6 +966,8 @@ record_changes as (
         cast(sum(detractor_share_detractors) as integer) as detractor_share_detractors,
         cast(sum(csat_answers) as integer) as csat_answers,
         cast(sum(csat_total) as integer) as csat_total,
+        cast(sum(sentiment_total) as decimal(18, 4)) as sentiment_total,
+        cast(sum(sentiment_comments) as integer) as sentiment_comments,
         cast(sum(share_milestones_due) as integer) as share_milestones_due,
         cast(sum(share_milestones_achieved) as integer) as share_milestones_achieved,
         cast(sum(delay_milestones_due) as integer) as delay_milestones_due,
@@ -1002,6 +1025,8 @@ record_states as (
             'detractor_share_detractors': coalesce(sum(detractor_share_detractors) over account_history, 0),
             'csat_answers': coalesce(sum(csat_answers) over account_history, 0),
             'csat_total': coalesce(sum(csat_total) over account_history, 0),
+            'sentiment_total': coalesce(sum(sentiment_total) over account_history, 0),
+            'sentiment_comments': coalesce(sum(sentiment_comments) over account_history, 0),
             'latest_nps_answer': last_value(latest_nps_answer ignore nulls) over account_history,
             'valid_csm_rating': last_value(valid_csm_rating ignore nulls) over account_history,
             'share_milestones_due': coalesce(sum(share_milestones_due) over account_history, 0),
@@ -1188,6 +1213,9 @@ account_day_measures as materialized (
         case when account_day.records.csat_answers > 0 then cast(account_day.records.csat_total as double) / account_day.records.csat_answers end
             as survey_csat,
         cast(account_day.records.valid_csm_rating.rating as double) as csm_sentiment,
+        case when account_day.records.sentiment_comments > 0
+            then cast(account_day.records.sentiment_total as double) / account_day.records.sentiment_comments
+        end as comment_sentiment,
         -- Milestones.
         case when account_day.records.share_milestones_due > 0
             then cast(account_day.records.share_milestones_achieved as double) / account_day.records.share_milestones_due
@@ -1426,14 +1454,24 @@ measure_points as (
                 / nullif(days_to_first_value_target_value - days_to_first_value_floor_value, 0) >= 1 then 100.0
             else 100.0 * (days_to_first_value - days_to_first_value_floor_value)
                 / nullif(days_to_first_value_target_value - days_to_first_value_floor_value, 0)
-        end, 6) as decimal(10, 6)) as days_to_first_value_points
+        end, 6) as decimal(10, 6)) as days_to_first_value_points,
+        cast(round(case
+            when comment_sentiment is null then null
+            when (comment_sentiment - comment_sentiment_floor_value)
+                / nullif(comment_sentiment_target_value - comment_sentiment_floor_value, 0) <= 0 then 0.0
+            when (comment_sentiment - comment_sentiment_floor_value)
+                / nullif(comment_sentiment_target_value - comment_sentiment_floor_value, 0) >= 1 then 100.0
+            else 100.0 * (comment_sentiment - comment_sentiment_floor_value)
+                / nullif(comment_sentiment_target_value - comment_sentiment_floor_value, 0)
+        end, 6) as decimal(10, 6)) as comment_sentiment_points
     from (
         select
             account_day_measures.*,
             [active_user_ratio, active_days, feature_breadth, events_per_seat, active_users_trend,
              tickets_per_seat, urgent_ticket_share, median_resolution_hours, ticket_csat, on_time_payment_share,
              max_days_overdue, outstanding_amount_ratio, nps, latest_nps_score, detractor_share,
-             survey_csat, csm_sentiment, milestones_achieved_share, milestone_delay_days, days_to_first_value] as measure_values,
+             survey_csat, csm_sentiment, milestones_achieved_share, milestone_delay_days, days_to_first_value,
+             comment_sentiment] as measure_values,
             -- Where the day's segment starts in the cut values (null: the segment has no reference).
             (list_position(reference.segments, account_day_measures.segment) - 1) * 128 as cut_offset,
             -- Binary search over the segment's rising cut values: how many lie at or below (below) the value.
@@ -1530,6 +1568,7 @@ component_sums as (
             + coalesce(detractor_share_measure_weight * detractor_share_points, 0)
             + coalesce(survey_csat_measure_weight * survey_csat_points, 0)
             + coalesce(csm_sentiment_measure_weight * csm_sentiment_points, 0)
+            + coalesce(comment_sentiment_measure_weight * comment_sentiment_points, 0)
             as decimal(38, 12)
         ) as feedback_weighted_points,
         cast(
@@ -1538,6 +1577,7 @@ component_sums as (
             + case when detractor_share_points is not null then detractor_share_measure_weight else 0 end
             + case when survey_csat_points is not null then survey_csat_measure_weight else 0 end
             + case when csm_sentiment_points is not null then csm_sentiment_measure_weight else 0 end
+            + case when comment_sentiment_points is not null then comment_sentiment_measure_weight else 0 end
             as decimal(38, 6)
         ) as feedback_weight_with_data,
         cast(

@@ -7,8 +7,10 @@ aside), personal_data, and erasure: what erasing a person (GDPR Art. 17) does to
 `row`: the column holds the e-mail address of the person the row is about (a survey answer); the row goes.
 `value`: it holds an address of a person the row merely names (an account's contact); the value is cleared
 and the row stays. Both get a keyed pseudonym. `mentions`: free text that may mention an address; the text
-is cleared when it mentions an erased one. A table's `config.meta` adds its primary_key, the
-event_date_column that dates its rows, and row_rules: conditions between columns that every row must meet.
+is cleared when it mentions an erased one. sentiment: free text whose language (German or English) and
+polarity the loader adds as `_<column>_language` and `_<column>_sentiment` (comment_sentiment.py). A table's
+`config.meta` adds its primary_key, the event_date_column that dates its rows, and row_rules: conditions
+between columns that every row must meet.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ class ColumnContract:
     references: str | None = None
     personal_data: bool = False
     erasure: str | None = None
+    sentiment: bool = False
 
     @property
     def duckdb_type(self) -> str:
@@ -101,6 +104,11 @@ class SourceContract:
         """Free-text columns that may mention an e-mail address."""
         return tuple(c for c in self.columns if c.erasure == "mentions")
 
+    @property
+    def sentiment_columns(self) -> tuple[ColumnContract, ...]:
+        """Free-text columns whose language and sentiment the loader derives."""
+        return tuple(c for c in self.columns if c.sentiment)
+
 
 def _column(spec: dict) -> ColumnContract:
     meta = (spec.get("config") or {}).get("meta") or {}
@@ -117,6 +125,8 @@ def _column(spec: dict) -> ColumnContract:
         raise ValueError(
             f"column {spec['name']}: erasure must be one of {', '.join(ERASURE_KINDS)}, on a personal_data varchar"
         )
+    if meta.get("sentiment") and data_type != "varchar":
+        raise ValueError(f"column {spec['name']}: sentiment needs a varchar column")
     return ColumnContract(
         name=spec["name"],
         data_type=data_type,
@@ -131,6 +141,7 @@ def _column(spec: dict) -> ColumnContract:
         references=meta.get("references"),
         personal_data=bool(meta.get("personal_data", False)),
         erasure=meta.get("erasure"),
+        sentiment=bool(meta.get("sentiment", False)),
     )
 
 

@@ -48,6 +48,8 @@ def _rules(column: ColumnContract, key: tuple[str, ...]) -> str:
         rules.append("personal data")
     if column.erasure:
         rules.append(ERASURE_RULES[column.erasure])
+    if column.sentiment:
+        rules.append("language and sentiment derived")
     return "; ".join(rules)
 
 

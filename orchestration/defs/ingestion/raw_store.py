@@ -20,6 +20,9 @@ on the next load. A killed load leaves either the old or the new state, never a 
 Personal data: e-mail columns get a keyed pseudonym, and rows of people and accounts erased on request are
 set aside with rule `erased` at every load (personal_data.py); orchestration/defs/privacy/erasure.py
 rewrites the stored files when someone is erased.
+
+Derived columns: besides those pseudonyms, survey comments get their language and sentiment
+(comment_sentiment.py). A stored file without a derived column the contract now asks for is read again.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.defs.ingestion.comment_sentiment import score_checked_file, sentiment_columns
 from orchestration.defs.ingestion.contract import SourceContract, load_contracts
 from orchestration.defs.ingestion.landing import (
     CheckedFile,
@@ -92,6 +96,12 @@ def database_path(con: duckdb.DuckDBPyConnection) -> Path | None:
     """The file of the connection's database; None in memory."""
     path = con.execute("select path from duckdb_databases() where database_name = current_database()").fetchone()[0]
     return Path(path) if path else None
+
+
+def derived_columns(contract: SourceContract) -> tuple[tuple[str, str], ...]:
+    """The raw columns the loader adds to a source's landed columns, with their DuckDB types: the keyed
+    pseudonyms of e-mail columns, the language and sentiment of comments."""
+    return tuple((name, "VARCHAR") for name in pseudonym_columns(contract)) + sentiment_columns(contract)
 
 
 def content_hash(path: Path) -> str:
@@ -254,7 +264,7 @@ class RawStore:
             stat = path.stat()
             previous = stored.get(display)
             settled = previous is not None and (previous.recheck_after is None or previous.recheck_after > now)
-            settled = settled and not self._stored_before_pseudonyms(contract, previous)
+            settled = settled and not self._stored_before_derived_columns(contract, previous)
             if settled and previous.size_bytes == stat.st_size and previous.modified_ns == stat.st_mtime_ns:
                 result.files.append(previous)
                 continue
@@ -273,13 +283,14 @@ class RawStore:
             self._judge_account_references(contract, result)
         return result
 
-    def _stored_before_pseudonyms(self, contract: SourceContract, stored: FileLoad) -> bool:
-        """Whether a file was stored by a loader without pseudonyms and erasure keys: it is read again."""
+    def _stored_before_derived_columns(self, contract: SourceContract, stored: FileLoad) -> bool:
+        """Whether a file was stored by a loader without a derived column (pseudonyms, comment sentiment) or
+        erasure keys: it is read again."""
 
         def columns(path: str) -> set[str]:
             return {name for (name,) in self.con.execute("select name from parquet_schema(?)", [path]).fetchall()}
 
-        if not set(pseudonym_columns(contract)) <= columns(stored.raw_file):
+        if not {name for name, _ in derived_columns(contract)} <= columns(stored.raw_file):
             return True
         return stored.rejected_file is not None and ERASURE_KEYS_COLUMN not in columns(stored.rejected_file)
 
@@ -298,12 +309,15 @@ class RawStore:
         protected = protect_checked_file(self.con, contract, checked.extra_columns, self.pseudonymiser, self.suppressed)
         if protected.rows_erased:
             checked = summarise_checked_file(self.con, contract, display, checked.extra_columns)
+        # After the erasures: a comment cleared for mentioning an erased address is not scored.
+        score_checked_file(self.con, contract)
         directory = self._source_dir(contract.name)
         directory.mkdir(parents=True, exist_ok=True)
         stem = raw_file_stem(display)
         raw_file = directory / f"{stem}.{digest[:16]}.parquet"
         columns = ", ".join(
-            _quote(c) for c in (*contract.column_names, *checked.extra_columns, *pseudonym_columns(contract))
+            _quote(c)
+            for c in (*contract.column_names, *checked.extra_columns, *(name for name, _ in derived_columns(contract)))
         )
         loaded_at = f"timestamp '{now:%Y-%m-%d %H:%M:%S.%f}'"
         self._write(
@@ -522,16 +536,23 @@ class RawStore:
         extras = []
         for file in result.files:
             extras += [name for name in file.extra_columns if name not in extras]
-        pseudonyms = pseudonym_columns(contract)
+        derived = derived_columns(contract)
         columns = ", ".join(
             _quote(c)
-            for c in (*contract.column_names, *extras, *pseudonyms, "_source_file", "_source_row", "_loaded_at")
+            for c in (
+                *contract.column_names,
+                *extras,
+                *(name for name, _ in derived),
+                "_source_file",
+                "_source_row",
+                "_loaded_at",
+            )
         )
         view = f"{SCHEMA}.{_quote(contract.name)}"
         if not result.files:
             typed = ", ".join(
                 [f"cast(null as {c.duckdb_type}) as {_quote(c.name)}" for c in contract.columns]
-                + [f"cast(null as varchar) as {_quote(name)}" for name in pseudonyms]
+                + [f"cast(null as {kind}) as {_quote(name)}" for name, kind in derived]
             )
             self.con.execute(
                 f"create or replace view {view} as select {typed}, cast(null as varchar) as _source_file, "

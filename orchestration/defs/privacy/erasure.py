@@ -3,8 +3,9 @@
 One erasure, in this order, while holding the warehouse (`<warehouse>.lock`, then DuckDB's own write lock):
 1. Raw layer: every stored Parquet file with a row of the person or account is rewritten under a new name,
    without those rows (they count as set aside, rule `erased`, no value, exactly as a later load would set
-   them aside), with an erased contact address or a free text mentioning the address cleared. Rows set aside
-   earlier are found by their `_erasure_keys` and become `erased` rows too, their values gone.
+   them aside), with an erased contact address or a free text mentioning the address cleared (with the
+   language and sentiment derived from the text). Rows set aside earlier are found by their `_erasure_keys`
+   and become `erased` rows too, their values gone.
 2. The serving file: a new copy without the rows, built beside it (not yet in place).
 3. One transaction in the warehouse: the manifest names the new files, the change log gets the event dates
    touched (incremental models recompute those days at the next refresh), rows of the erased account or
@@ -40,6 +41,7 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.defs.ingestion.comment_sentiment import language_column, sentiment_column
 from orchestration.defs.ingestion.contract import SourceContract, load_contracts
 from orchestration.defs.ingestion.personal_data import (
     ERASED_REASON,
@@ -337,10 +339,14 @@ def _rewrite_file(
     directory = Path(file.raw_file).parent
     new_raw = directory / f"{stem}.parquet"
     replacements = []
+    sentiment_names = {column.name for column in contract.sentiment_columns}
     for name, condition in cleared.items():
         replacements.append(f"case when {condition} then null else {_quote(name)} end as {_quote(name)}")
-        if columns.roles[name] == "value":
-            target = _quote(pseudonym_column(name))
+        derived = [pseudonym_column(name)] if columns.roles[name] == "value" else []
+        if name in sentiment_names:
+            # What the loader derives from a text goes with it, as when a later load clears the text.
+            derived += [language_column(name), sentiment_column(name)]
+        for target in map(_quote, derived):
             replacements.append(f"case when {condition} then null else {target} end as {target}")
     replace = f" replace ({', '.join(replacements)})" if replacements else ""
     _write(con, f"select *{replace} from {raw} where not ({erased_row}) order by _source_row", new_raw)

@@ -1,8 +1,10 @@
 -- Feedback measures per account and day: account NPS (% promoters - % detractors), the latest NPS
--- answer, the share of detractors, survey CSAT, and the CSM's latest rating while it has not expired.
--- No answers in the window, no value. Answer counts are running totals of each answer's days in a window
--- (macro running_totals); the latest answer is the newest one on or before the day, if it is still in
--- the window; a CSM rating is joined to the days it is valid.
+-- answer, the share of detractors, survey CSAT, the average sentiment of the answers' comments, and the
+-- CSM's latest rating while it has not expired. No answers (or, for comment sentiment, no scored comments)
+-- in the window, no value. Answer counts and the sum of comment sentiments are running totals of each
+-- answer's days in a window (macro running_totals); sentiments are decimals, so the sum is exact and the
+-- average reproducible. The latest answer is the newest one on or before the day, if it is still in the
+-- window; a CSM rating is joined to the days it is valid. Only numbers leave this model, never a comment.
 with days as (
     select account_id, score_date from {{ ref('int_account_days_assigned') }}
 ),
@@ -42,6 +44,8 @@ changes as (
             'detractors': "case when survey_type = 'nps' and response_score <= 6 then 1 else 0 end",
             'csat_total': "case when survey_type = 'csat' then response_score else 0 end",
             'csat_answers': "case when survey_type = 'csat' then 1 else 0 end",
+            'sentiment_total': "coalesce(comment_sentiment, 0)",
+            'sentiment_comments': "case when comment_sentiment is not null then 1 else 0 end",
         },
     ) }}
 ),
@@ -53,7 +57,11 @@ grid as (
 ),
 
 totals as (
-    {{ running_totals('grid', 'changes', ['nps_answers', 'promoters', 'detractors', 'csat_total', 'csat_answers']) }}
+    {{ running_totals(
+        'grid',
+        'changes',
+        ['nps_answers', 'promoters', 'detractors', 'csat_total', 'csat_answers', 'sentiment_total', 'sentiment_comments'],
+    ) }}
 ),
 
 nps_answers as (
@@ -140,6 +148,8 @@ computed as (
                 then cast(totals.detractors as double) / totals.nps_answers
             when measures.measure = 'survey_csat' and totals.csat_answers > 0
                 then cast(totals.csat_total as double) / totals.csat_answers
+            when measures.measure = 'comment_sentiment' and totals.sentiment_comments > 0
+                then cast(totals.sentiment_total as double) / totals.sentiment_comments
             when measures.measure = 'latest_nps_score' then cast(latest_nps.response_score as double)
             when measures.measure = 'csm_sentiment' then cast(csm_rating.csm_rating as double)
         end as measure_value
