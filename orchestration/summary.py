@@ -109,9 +109,7 @@ def render_backtest(warehouse_path: Path) -> list[str]:
             order by outcome desc, predictor = 'health_score' desc, predictor
             """
         ).fetchall()
-        proposal = con.execute(
-            "select weights, roc_auc from marts.weight_proposal_backtest where weights in ('configured', 'proposed')"
-        ).fetchall()
+        proposal = con.execute("select weights, roc_auc from marts.weight_proposal_backtest").fetchall()
         at_risk = con.execute(
             "select currency_code, accounts, arr_amount, arr_at_risk_horizon from marts.arr_at_risk "
             "where rollup_level = 'portfolio' order by arr_at_risk_horizon desc"
@@ -133,6 +131,12 @@ def render_backtest(warehouse_path: Path) -> list[str]:
             f"Learned weights, out of time: AUC {aucs['proposed']:.3f} against {aucs['configured']:.3f} for the "
             "configured ones (marts.weight_proposal; make apply-weights to review them as a diff)."
         )
+        for name, auc in proposal:
+            if name.startswith("proposed without ") and auc is not None:
+                lines.append(
+                    f"Learned {name.removeprefix('proposed ')} (no scorecard weighs it yet): AUC {auc:.3f} "
+                    f"against {aucs['proposed']:.3f} with it."
+                )
     if at_risk:
         lines.append(
             "ARR at risk of cancelling within the horizon (marts.arr_at_risk): "

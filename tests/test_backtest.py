@@ -257,6 +257,12 @@ def test_docs_show_what_make_run_prints_for_the_sample(sample_run):
     learned = next(line for line in sample_run.run.stdout.splitlines() if line.startswith("Learned weights"))
     proposed, configured = learned.split("AUC ", 1)[1].split(" against ")
     assert f"they reach AUC {proposed} against {configured.split()[0]} out of time" in " ".join(doc.split())
+    without = next(line for line in sample_run.run.stdout.splitlines() if line.startswith("Learned without"))
+    assert without.startswith("Learned without comment_sentiment (no scorecard weighs it yet)")
+    figures = without.split("AUC ", 1)[1].rstrip(".").split(" against ")
+    assert f"learned without it the weights reach AUC {figures[0]} against {figures[1].split()[0]} with it" in (
+        " ".join(doc.split())
+    )
 
 
 # --- random churn ------------------------------------------------------------------------------------------

@@ -39,9 +39,16 @@ def read_settings(con: duckdb.DuckDBPyConnection) -> tuple[BacktestSettings, dic
     return BacktestSettings.from_rows(rows), rows
 
 
+# The code that computes the results is part of what they depend on: a changed method recomputes them.
+METHOD = hashlib.sha256(
+    b"".join((Path(__file__).parent / name).read_bytes() for name in ("evaluation.py", "models.py", "runs.py"))
+).hexdigest()
+
+
 def fingerprint(*parts: object) -> str:
-    """A digest of everything a result depends on: frames by their content, anything else by its text."""
-    digest = hashlib.sha256()
+    """A digest of everything a result depends on: frames by their content, anything else by its text, and
+    the method."""
+    digest = hashlib.sha256(METHOD.encode())
     for part in parts:
         if isinstance(part, pd.DataFrame):
             digest.update(pd.util.hash_pandas_object(part, index=False).to_numpy().tobytes())
@@ -311,57 +318,68 @@ def propose_weights(con: duckdb.DuckDBPyConnection, seeds_dir: Path, out_dir: Pa
     if not has_both_outcomes(churned[train]):
         return _no_proposal(con, empty, "no churn (or only churn) among the training observations")
 
-    pooled = measure_importance(features[train], churned[train], settings.regularisation_c)
-    weights_rows, configured_effective, proposed_effective = [], {}, {}
+    configured_effective = {}
     for scorecard in sorted(components["scorecard"].unique()):
-        own = train & (observations["scorecard"] == scorecard).to_numpy()
-        own_churned = observations.loc[own & churned.to_numpy(), "account_id"].nunique()
-        if own_churned >= settings.min_churn_events and has_both_outcomes(churned[own]):
-            importance, basis = measure_importance(features[own], churned[own], settings.regularisation_c), "own fit"
-        else:
-            importance, basis = pooled, f"pooled fit ({own_churned} churned accounts of its own in training)"
         configured_components = components[components["scorecard"] == scorecard].set_index("component")["weight"]
         configured_measures = measure_weights[measure_weights["scorecard"] == scorecard].set_index("measure")["weight"]
-        try:
-            new_components, new_measures = proposed_weights(importance, measures, configured_measures.astype(float))
-        except ValueError as error:
-            return _no_proposal(con, empty, f"{scorecard}: {error}")
         configured_effective[scorecard] = _effective(configured_components.astype(float), configured_measures, measures)
-        proposed_effective[scorecard] = _effective(new_components, new_measures, measures)
-        for component in configured_components.index:
-            weights_rows.append(
-                (
-                    scorecard,
-                    component,
-                    None,
-                    float(configured_components[component]),
-                    float(new_components[component]),
-                    basis,
-                )
-            )
-        for measure in configured_measures.index:
-            weights_rows.append(
-                (
-                    scorecard,
-                    measures[measure],
-                    measure,
-                    float(configured_measures[measure]),
-                    float(new_measures[measure]),
-                    basis,
-                )
-            )
+
+    def learn(excluded: tuple[str, ...] = ()) -> tuple[list[tuple], dict[str, pd.Series]]:
+        """Weight rows and effective weights per scorecard, learned without the `excluded` measures."""
+        used = features.drop(columns=list(excluded))
+        pooled = measure_importance(used[train], churned[train], settings.regularisation_c)
+        rows_learned, effective = [], {}
+        for scorecard in sorted(components["scorecard"].unique()):
+            own = train & (observations["scorecard"] == scorecard).to_numpy()
+            own_churned = observations.loc[own & churned.to_numpy(), "account_id"].nunique()
+            if own_churned >= settings.min_churn_events and has_both_outcomes(churned[own]):
+                importance = measure_importance(used[own], churned[own], settings.regularisation_c)
+                basis = "own fit"
+            else:
+                importance, basis = pooled, f"pooled fit ({own_churned} churned accounts of its own in training)"
+            importance = importance.reindex(measures.index, fill_value=0.0)
+            configured_components = components[components["scorecard"] == scorecard].set_index("component")["weight"]
+            configured_measures = measure_weights[measure_weights["scorecard"] == scorecard].set_index("measure")[
+                "weight"
+            ]
+            new_components, new_measures = proposed_weights(importance, measures, configured_measures.astype(float))
+            effective[scorecard] = _effective(new_components, new_measures, measures)
+            for component in configured_components.index:
+                configured, proposed = float(configured_components[component]), float(new_components[component])
+                rows_learned.append((scorecard, component, None, configured, proposed, basis))
+            for measure in configured_measures.index:
+                configured, proposed = float(configured_measures[measure]), float(new_measures[measure])
+                rows_learned.append((scorecard, measures[measure], measure, configured, proposed, basis))
+        return rows_learned, effective
+
+    try:
+        weights_rows, proposed_effective = learn()
+    except ValueError as error:
+        return _no_proposal(con, empty, str(error))
+    # A measure no scorecard weighs yet (a new one, such as comment_sentiment) earns a weight only if the
+    # proposal does better with it than without it, out of time: the proposal is also learned without it.
+    unweighted = [
+        measure for measure, weight in measure_weights.groupby("measure")["weight"].max().items() if float(weight) == 0
+    ]
+    ablations = {}
+    for measure in unweighted:
+        try:
+            ablations[f"proposed without {measure}"] = learn((measure,))[1]
+        except ValueError:
+            continue
     weights = pd.DataFrame(weights_rows, columns=PROPOSAL_COLUMNS)
 
     tested = observations[test].reset_index(drop=True)
     tested_features = features[test].reset_index(drop=True)
     comparison = []
-    for name, effective in (("configured", configured_effective), ("proposed", proposed_effective)):
+    candidates = {"configured": configured_effective, "proposed": proposed_effective, **ablations}
+    for number, (name, effective) in enumerate(candidates.items()):
         score = pd.Series(np.nan, index=tested.index)
         for scorecard, weights_of_card in effective.items():
             rows_of_card = tested["scorecard"] == scorecard
             score[rows_of_card] = reweighted_score(tested_features[rows_of_card], weights_of_card)
-        tested[f"{name}_weights_score"] = score
-        comparison.append((name, f"{name}_weights_score"))
+        tested[f"candidate_{number}"] = score
+        comparison.append((name, f"candidate_{number}"))
     comparison.append(("configured, as scored", "health_score"))
     comparison_rows = []
     for name, column in comparison:
