@@ -1,5 +1,6 @@
 """The refresh without Dagster, for the benchmark's measure of orchestration overhead: the same loader, the
-same `dbt build`, the same Python checks and the same publication, called one after another.
+same `dbt build`, the backtest, the dbt step after it, the same Python checks and the same publication, called
+one after another.
 
 python -m orchestration.bench.plain    (paths from the same environment variables as `make run`)
 """
@@ -12,8 +13,10 @@ import sys
 
 import duckdb
 
-from orchestration.defs.dbt.assets import DbtBuildConfig, dbt_build_args
-from orchestration.defs.dbt.project import dbt_project
+from orchestration.defs.backtest.assets import backtest_dir
+from orchestration.defs.backtest.runs import propose_weights, run_backtest
+from orchestration.defs.dbt.assets import AFTER_BACKTEST, DbtBuildConfig, dbt_build_args
+from orchestration.defs.dbt.project import SEEDS_DIR, dbt_project
 from orchestration.defs.ingestion.contract import load_contracts
 from orchestration.defs.ingestion.freshness import load_expectations, source_freshness
 from orchestration.defs.ingestion.landing import find_landing_files
@@ -45,19 +48,21 @@ def main() -> int:
                 print(f"{contract.name} not loaded: {result.errors or result.rejected_share}", file=sys.stderr)
                 return 1
             store.commit(contract, result, now)
-    build = subprocess.run(
-        [
-            "dbt",
-            *dbt_build_args(DbtBuildConfig()),
-            "--project-dir",
-            str(dbt_project.project_dir),
-            "--profiles-dir",
-            str(dbt_project.profiles_dir),
-        ],
-        check=False,
-    )
+    dbt_command = ["--project-dir", str(dbt_project.project_dir), "--profiles-dir", str(dbt_project.profiles_dir)]
+    # Everything but what applies the backtest's fit: `--exclude test_type:unit` gains the churn-risk tag.
+    args = dbt_build_args(DbtBuildConfig())
+    args.insert(args.index("test_type:unit") + 1, AFTER_BACKTEST)
+    build = subprocess.run(["dbt", *args, *dbt_command], check=False)
     if build.returncode != 0:
         return build.returncode
+    with warehouse.connect() as con:
+        run_backtest(con, backtest_dir(warehouse))
+        propose_weights(con, SEEDS_DIR, backtest_dir(warehouse) / "weight_proposal")
+    after = subprocess.run(
+        ["dbt", "build", "--select", AFTER_BACKTEST, "--exclude", "test_type:unit", *dbt_command], check=False
+    )
+    if after.returncode != 0:
+        return after.returncode
     failed = []
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
         for checks in (SCORE_INVARIANTS, CONFIGURATION, BENCHMARKS):

@@ -12,6 +12,7 @@ import pandas as pd
 from orchestration.defs.backtest.evaluation import SKILL, BacktestSettings
 from orchestration.defs.backtest.runs import (
     ALL,
+    COMPARISON_FIGURES,
     PRIMARY_OUTCOME,
     BacktestResult,
     WeightProposal,
@@ -38,6 +39,23 @@ def backtest_dir(warehouse: WarehouseResource) -> Path:
     return warehouse.file.parent / "backtest"
 
 
+def _table(key: dg.AssetKey, deps: list[dg.AssetKey], description: str) -> dg.AssetSpec:
+    """A table the backtest writes into the warehouse."""
+    return dg.AssetSpec(key, deps=deps, description=description, group_name="backtest", kinds={"python", "duckdb"})
+
+
+def _warning(name: str, key: dg.AssetKey, passed: bool, summary: str, metadata: dict) -> dg.AssetCheckResult:
+    """A check result that warns: the backtest's checks never block publishing."""
+    return dg.AssetCheckResult(
+        check_name=name,
+        asset_key=key,
+        passed=passed,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=summary,
+        metadata={**{k: v for k, v in metadata.items() if v is not None}, "result": summary},
+    )
+
+
 def _markdown(frame: pd.DataFrame, columns: list[str]) -> str:
     shown = frame[columns].copy()
     for column in shown.columns:
@@ -54,29 +72,23 @@ def _figure(row: dict | None, key: str) -> float | None:
 
 @dg.multi_asset(
     specs=[
-        dg.AssetSpec(
+        _table(
             BACKTEST_KEY,
-            deps=[OBSERVATIONS_KEY, BANDS_KEY, SETTINGS_KEY],
-            description="ROC AUC (bootstrap interval), decile lifts and verdict of the score, each component, the "
+            [OBSERVATIONS_KEY, BANDS_KEY, SETTINGS_KEY],
+            "ROC AUC (bootstrap interval), decile lifts and verdict of the score, each component, the "
             "plain formula and the churn probability, per outcome, configuration version and segment.",
-            group_name="backtest",
-            kinds={"python", "duckdb"},
         ),
-        dg.AssetSpec(
+        _table(
             CALIBRATION_KEY,
-            deps=[OBSERVATIONS_KEY],
-            description="Predicted churn probability against the observed churn rate in ten bins per outcome "
+            [OBSERVATIONS_KEY],
+            "Predicted churn probability against the observed churn rate in ten bins per outcome "
             "(cross-validated by account).",
-            group_name="backtest",
-            kinds={"python", "duckdb"},
         ),
-        dg.AssetSpec(
+        _table(
             COEFFICIENTS_KEY,
-            deps=[OBSERVATIONS_KEY],
-            description="Logistic coefficients turning the score and its components into a churn probability, "
+            [OBSERVATIONS_KEY],
+            "Logistic coefficients turning the score and its components into a churn probability, "
             "per outcome; applied to every account-day by marts.account_churn_risk.",
-            group_name="backtest",
-            kinds={"python", "duckdb"},
         ),
     ],
     check_specs=[
@@ -114,18 +126,7 @@ def score_backtest(context: dg.AssetExecutionContext, warehouse: WarehouseResour
             "figures": dg.MetadataValue.md(
                 _markdown(
                     shown,
-                    [
-                        "outcome",
-                        "predictor",
-                        "observations",
-                        "churned_accounts",
-                        "roc_auc",
-                        "roc_auc_low",
-                        "roc_auc_high",
-                        "bottom_decile_lift",
-                        "top_decile_lift",
-                        "verdict",
-                    ],
+                    ["outcome", "predictor", *COMPARISON_FIGURES],
                 )
             ),
             "churn_rate_by_band": dg.MetadataValue.md(
@@ -206,14 +207,7 @@ def _score_predicts_churn(result: BacktestResult, settings: BacktestSettings) ->
                 f"{_figure(headline, 'roc_auc_high')}) from {int(headline['churned_accounts'])} churned accounts"
             ),
         )
-    return dg.AssetCheckResult(
-        check_name="score_predicts_churn",
-        asset_key=BACKTEST_KEY,
-        passed=passed,
-        severity=dg.AssetCheckSeverity.WARN,
-        description=summary,
-        metadata={**{k: v for k, v in metadata.items() if v is not None}, "result": summary},
-    )
+    return _warning("score_predicts_churn", BACKTEST_KEY, passed, summary, metadata)
 
 
 def _red_churns_more_than_green(result: BacktestResult) -> dg.AssetCheckResult:
@@ -232,34 +226,24 @@ def _red_churns_more_than_green(result: BacktestResult) -> dg.AssetCheckResult:
             False,
             (f"red accounts churned at {rates['red']:.1%}, not more than green ones at {rates['green']:.1%}"),
         )
-    return dg.AssetCheckResult(
-        check_name="red_band_churns_more_than_green",
-        asset_key=BACKTEST_KEY,
-        passed=passed,
-        severity=dg.AssetCheckSeverity.WARN,
-        description=summary,
-        metadata={**{f"churn_rate_{band}": round(rate, 4) for band, rate in rates.items()}, "result": summary},
-    )
+    metadata = {f"churn_rate_{band}": round(rate, 4) for band, rate in rates.items()}
+    return _warning("red_band_churns_more_than_green", BACKTEST_KEY, passed, summary, metadata)
 
 
 @dg.multi_asset(
     specs=[
-        dg.AssetSpec(
+        _table(
             PROPOSAL_KEY,
-            deps=[OBSERVATIONS_KEY, CONTRIBUTIONS_KEY, SETTINGS_KEY],
-            description="Component and measure weights per scorecard learned from earlier churn (regularised "
+            [OBSERVATIONS_KEY, CONTRIBUTIONS_KEY, SETTINGS_KEY],
+            "Component and measure weights per scorecard learned from earlier churn (regularised "
             "logistic regression on the measure points), next to the configured ones. Proposed, never applied: "
             "`make apply-weights` copies them over the seeds for review.",
-            group_name="backtest",
-            kinds={"python", "duckdb"},
         ),
-        dg.AssetSpec(
+        _table(
             PROPOSAL_BACKTEST_KEY,
-            deps=[OBSERVATIONS_KEY],
-            description="Out-of-time ROC AUC of the learned and the configured weights on the latest observation "
+            [OBSERVATIONS_KEY],
+            "Out-of-time ROC AUC of the learned and the configured weights on the latest observation "
             "dates, which the learned weights never saw.",
-            group_name="backtest",
-            kinds={"python", "duckdb"},
         ),
     ],
     check_specs=[
@@ -336,15 +320,8 @@ def _configured_weights_hold_their_own(proposal: WeightProposal, settings: Backt
                 f"(margin {settings.proposal_margin_auc})"
             ),
         )
-    metadata = {"configured_roc_auc": configured, "proposed_roc_auc": proposed, "result": summary}
-    return dg.AssetCheckResult(
-        check_name="configured_weights_hold_their_own",
-        asset_key=PROPOSAL_KEY,
-        passed=passed,
-        severity=dg.AssetCheckSeverity.WARN,
-        description=summary,
-        metadata={k: v for k, v in metadata.items() if v is not None},
-    )
+    metadata = {"configured_roc_auc": configured, "proposed_roc_auc": proposed}
+    return _warning("configured_weights_hold_their_own", PROPOSAL_KEY, passed, summary, metadata)
 
 
 backtest_assets = [score_backtest, weight_proposal]

@@ -83,7 +83,7 @@ renewal_observations as (
     from renewal_days
     cross join bounds
     where renewal_days.score_date
-            = cast({{ dbt.dateadd('day', '-1 * bounds.renewal_lead_days', 'renewal_days.next_anniversary_date') }} as date)
+            = cast({{ dbt.dateadd('day', '(-1 * bounds.renewal_lead_days)', 'renewal_days.next_anniversary_date') }} as date)
       and {{ dbt.dateadd('day', 'bounds.renewal_grace_days', 'renewal_days.next_anniversary_date') }}
             <= bounds.last_score_date
 ),

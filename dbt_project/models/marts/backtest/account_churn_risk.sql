@@ -75,13 +75,15 @@ final as (
         versions.csm_owner,
         history.score_date
     from history
-    inner join probabilities
+    -- Until the backtest could fit a model (no churn yet), the probabilities stay empty; the rows are there.
+    left join probabilities
         on history.account_id = probabilities.account_id
         and history.score_date = probabilities.score_date
     inner join {{ ref('dim_account_versions') }} as versions
         on history.account_id = versions.account_id
         and (versions.version_number = 1 or history.score_date >= versions.valid_from_date)
         and (versions.valid_to_date is null or history.score_date <= versions.valid_to_date)
+    where history.health_score is not null
 )
 
 select * from final

@@ -29,7 +29,12 @@ final as (
         sum(arr_amount) as arr_amount,
         sum(arr_at_risk_horizon) as arr_at_risk_horizon,
         sum(arr_at_risk_renewal) as arr_at_risk_renewal,
-        cast(avg(churn_probability_horizon) as double) as average_churn_probability_horizon,
+        -- Summed as decimals: a sum of doubles depends on the order threads add them in, and a refresh of
+        -- the same data must give the same figures.
+        cast(
+            sum(cast(churn_probability_horizon as decimal(18, 12))) / count(churn_probability_horizon)
+            as decimal(10, 6)
+        ) as average_churn_probability_horizon,
         max(score_date) as score_date
     from rollups
     group by rollup_level, rollup_value, currency_code
