@@ -137,10 +137,12 @@ def render_backtest(warehouse_path: Path) -> list[str]:
                     f"Learned {name.removeprefix('proposed ')} (no scorecard weighs it yet): AUC {auc:.3f} "
                     f"against {aucs['proposed']:.3f} with it."
                 )
-    if at_risk:
+    if at_risk and all(risk is None for *_, risk in at_risk):
+        lines.append("ARR at risk: not estimated yet (no churn model: the history holds too little churn to fit one).")
+    elif at_risk:
         lines.append(
             "ARR at risk of cancelling within the horizon (marts.arr_at_risk): "
-            + ", ".join(f"{risk:,.0f} of {arr:,.0f} {currency}" for currency, _, arr, risk in at_risk)
+            + ", ".join(f"{risk or 0:,.0f} of {arr:,.0f} {currency}" for currency, _, arr, risk in at_risk)
             + "."
         )
     return lines
