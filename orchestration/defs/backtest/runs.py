@@ -32,6 +32,17 @@ ALL = "all"
 # baseline the score has to beat.
 SCORE_PREDICTORS = ["health_score", *[f"{c}_score" for c in COMPONENTS], "plain_formula_score"]
 PROBABILITY = "churn_probability"
+# What an evaluation reads of an observation. The cancellation day itself is left out of the fingerprints: a
+# cancellation landed today changes it on earlier observations of that account without changing any label.
+EVALUATED_COLUMNS = [
+    "observation_id",
+    "account_id",
+    "segment",
+    "scorecard",
+    "config_version",
+    *SCORE_PREDICTORS,
+    "is_churned",
+]
 
 
 def read_settings(con: duckdb.DuckDBPyConnection) -> tuple[BacktestSettings, dict[str, float]]:
@@ -148,7 +159,7 @@ def run_backtest(con: duckdb.DuckDBPyConnection, out_dir: Path) -> BacktestResul
     for outcome, frame in observations.groupby("outcome", sort=True):
         frame = frame.reset_index(drop=True)
         key = f"score_backtest:{outcome}"
-        fingerprints[key] = fingerprint(frame, sorted(setting_rows.items()), baseline)
+        fingerprints[key] = fingerprint(frame[EVALUATED_COLUMNS], sorted(setting_rows.items()), baseline)
         if known.get(key) == fingerprints[key] and all(
             stored is not None and (stored["outcome"] == outcome).any() for stored in previous.values()
         ):
@@ -177,6 +188,8 @@ def run_backtest(con: duckdb.DuckDBPyConnection, out_dir: Path) -> BacktestResul
     calibration = calibration[CALIBRATION_COLUMNS].reset_index(drop=True)
     coefficient_frame = pd.concat(coefficients) if coefficients else pd.DataFrame(columns=COEFFICIENT_COLUMNS)
     coefficient_frame = coefficient_frame[COEFFICIENT_COLUMNS].reset_index(drop=True)
+    # Stamped on every probability computed with these coefficients, as config_version is on every score.
+    coefficient_frame["model_version"] = fingerprint(coefficient_frame)[:16]
     write_table(con, "marts.score_backtest", metrics_frame)
     write_table(con, "marts.score_backtest_calibration", calibration)
     write_table(con, "backtest.churn_model_coefficients", coefficient_frame)
@@ -303,12 +316,14 @@ def propose_weights(con: duckdb.DuckDBPyConnection, seeds_dir: Path, out_dir: Pa
     split = time_split(observations["observed_date"], settings.test_share, outcome_days)
     if observations.empty or split is None:
         return _no_proposal(con, empty, "too few observation dates for a time split")
-    points = _measure_points(con, observations).reindex(columns=measures.index)
+    # The points of an observed day are fixed with its score (the history keeps both), so the observations,
+    # the configuration and the settings decide the proposal: reading the points is skipped when unchanged.
     key = "weight_proposal"
-    digest = fingerprint(observations, points.reset_index(), components, measure_weights, sorted(rows.items()))
+    digest = fingerprint(observations[EVALUATED_COLUMNS], components, measure_weights, sorted(rows.items()))
     reused = _stored_proposal(con, out_dir) if stored_fingerprints(con).get(key) == digest else None
     if reused is not None:
         return reused
+    points = _measure_points(con, observations).reindex(columns=measures.index)
     keyed = observations.set_index(["account_id", "observed_date"])
     features = points.reindex(keyed.index)
     dates = pd.to_datetime(observations["observed_date"]).dt.date

@@ -4,10 +4,22 @@
 -- and the ARR at risk (probability x ARR in the account's currency). A component without data stands at
 -- the score, as in the fit. The 0-100 score stays the explainable headline; this translates it into odds.
 -- Built after the backtest asset (tag churn_risk, a second dbt step), so the coefficients are this refresh's.
-{{ config(tags=['churn_risk']) }}
+-- Like the history it extends, it is point in time and incremental: a build computes the days the history
+-- (re)scored in it, with the model of the day (`churn_model_version`), and keeps older days as they were.
+-- depends_on: {{ ref('int_account_health_scored') }}
+{{ config(
+    materialized='incremental',
+    unique_key=['account_id', 'score_date'],
+    incremental_strategy=('merge' if target.type == 'spark' else 'delete+insert'),
+    full_refresh=var('rebuild_history', false),
+    tags=['churn_risk'],
+) }}
 
 with history as (
     select * from {{ ref('account_health_history') }}
+    {%- if is_incremental() %}
+    where score_date >= (select min(score_date) from {{ ref('int_account_health_scored') }})
+    {%- endif %}
 ),
 
 coefficients as (
@@ -19,7 +31,8 @@ coefficients as (
         max(case when feature = 'support_score' then coefficient end) as support_weight,
         max(case when feature = 'payment_score' then coefficient end) as payment_weight,
         max(case when feature = 'feedback_score' then coefficient end) as feedback_weight,
-        max(case when feature = 'milestones_score' then coefficient end) as milestones_weight
+        max(case when feature = 'milestones_score' then coefficient end) as milestones_weight,
+        max(model_version) as model_version
     from {{ source('backtest', 'churn_model_coefficients') }}
     group by outcome
 ),
@@ -29,6 +42,7 @@ log_odds as (
         history.account_id,
         history.score_date,
         coefficients.outcome,
+        coefficients.model_version,
         coefficients.intercept
             + (
                 coefficients.health_weight * cast(history.health_score as double)
@@ -51,7 +65,8 @@ probabilities as (
         max(case when outcome = 'churn_within_horizon' then 1.0 / (1.0 + exp(-1.0 * log_odds)) end)
             as churn_probability_horizon,
         max(case when outcome = 'churn_at_renewal' then 1.0 / (1.0 + exp(-1.0 * log_odds)) end)
-            as churn_probability_renewal
+            as churn_probability_renewal,
+        max(model_version) as churn_model_version
     from log_odds
     group by account_id, score_date
 ),
@@ -73,7 +88,9 @@ final as (
         cast(probabilities.churn_probability_renewal * cast(versions.arr_amount as double) as decimal(18, 2))
             as arr_at_risk_renewal,
         versions.csm_owner,
-        history.score_date
+        probabilities.churn_model_version,
+        history.score_date,
+        cast({{ dbt.current_timestamp() }} as timestamp) as scored_at
     from history
     -- Until the backtest could fit a model (no churn yet), the probabilities stay empty; the rows are there.
     left join probabilities
