@@ -71,8 +71,7 @@ account_days as (
     cross join calendar_bounds
     inner join versions
         on accounts.account_id = versions.account_id
-        and (versions.version_number = 1 or calendar.score_date >= versions.valid_from_date)
-        and (versions.valid_to_date is null or calendar.score_date <= versions.valid_to_date)
+        and {{ version_valid_on('versions', 'calendar.score_date') }}
     left join cancellations
         on accounts.account_id = cancellations.account_id
     where calendar.score_date >= accounts.contract_start_date

@@ -68,8 +68,7 @@ renewal_days as (
     from history
     inner join {{ ref('dim_account_versions') }} as versions
         on history.account_id = versions.account_id
-        and (versions.version_number = 1 or history.score_date >= versions.valid_from_date)
-        and (versions.valid_to_date is null or history.score_date <= versions.valid_to_date)
+        and {{ version_valid_on('versions', 'history.score_date') }}
 ),
 
 renewal_observations as (

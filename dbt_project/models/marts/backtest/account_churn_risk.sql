@@ -98,8 +98,7 @@ final as (
         and history.score_date = probabilities.score_date
     inner join {{ ref('dim_account_versions') }} as versions
         on history.account_id = versions.account_id
-        and (versions.version_number = 1 or history.score_date >= versions.valid_from_date)
-        and (versions.valid_to_date is null or history.score_date <= versions.valid_to_date)
+        and {{ version_valid_on('versions', 'history.score_date') }}
     where history.health_score is not null
 )
 
