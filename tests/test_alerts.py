@@ -11,6 +11,8 @@ from tests.conftest import copy_project, dbt, run_cli
 from tests.test_dbt_checks import edit_seed, failing_tests
 
 ALERT_MODELS = "int_alert_conditions_met+"
+# The alert seeds and the scoring seeds their tests read; their tests run with them (indirect selection cautious).
+ALERT_SEEDS = ["alert_rules", "alert_settings", "alert_severities", "playbooks", "measures", "health_bands"]
 
 
 @pytest.fixture(scope="module")
@@ -244,7 +246,7 @@ def test_broken_alert_configuration_fails_the_right_test(tmp_path, seed, match, 
     project = copy_project(tmp_path)
     edit_seed(project.parent / "seeds", seed, match, changes)
     result = dbt(
-        ["build", "--select", "resource_type:seed", "--indirect-selection", "cautious"], project, tmp_path / "w.duckdb"
+        ["build", "--select", *ALERT_SEEDS, "--indirect-selection", "cautious"], project, tmp_path / "w.duckdb"
     )
     assert result.returncode != 0
     assert any(name.startswith(expected_failure) for name in failing_tests(result)), result.stdout[-3000:]
@@ -282,3 +284,78 @@ def test_alert_models_are_documented(sample_run):
         for table, columns in documented.items():
             held = [name for (name,) in con.execute(f"select column_name from (describe marts.{table})").fetchall()]
             assert held == columns, table
+
+
+def test_seed_rows_that_break_the_generic_tests_fail_them(tmp_path):
+    """One copy of the seeds with one broken row per generic test; each names its own failure, nothing else fails."""
+    project = copy_project(tmp_path)
+    seeds = project.parent / "seeds"
+    edit_seed(seeds, "alert_rules", {"rule": "usage_drop"}, {"severity": "urgent"})
+    edit_seed(seeds, "alert_rules", {"rule": "invoice_overdue"}, {"threshold": "-5"})
+    edit_seed(seeds, "playbooks", {"trigger_type": "component", "trigger": "feedback"}, {"owner_role": "intern"})
+    edit_seed(seeds, "playbooks", {"trigger_type": "component", "trigger": "support"}, {"due_days": "-1"})
+    edit_seed(seeds, "playbooks", {"trigger_type": "measure", "trigger": "feature_breadth"}, {"trigger": "features"})
+    edit_seed(seeds, "alert_severities", {"severity": "warning"}, {"priority_rank": "1"})
+    edit_seed(seeds, "alert_settings", {"setting": "healthy_band"}, {"setting": "healthy_bands"})
+    selection = ["build", "--select", *ALERT_SEEDS, "--indirect-selection", "cautious"]
+    result = dbt(selection, project, tmp_path / "w.duckdb")
+    assert sorted(failing_tests(result)) == [
+        "accepted_range_alert_rules_threshold__0",
+        "accepted_range_playbooks_due_days__0",
+        "accepted_values_alert_settings_setting__alert_delivery_lookback_days__alert_clear_after_days__healthy_band",
+        "accepted_values_playbooks_owner_role__csm__account_executive__support_lead__finance",
+        # The renamed setting leaves the healthy band unset.
+        "alert_settings_are_valid",
+        "relationships_alert_rules_severity__severity__ref_alert_severities_",
+        "relationships_playbooks_trigger__measure__ref_measures_",
+        "unique_alert_severities_priority_rank",
+    ], result.stdout[-3000:]
+
+
+def test_alert_tables_that_break_their_tests_fail_them(sample_run, tmp_path):
+    """Corrupted copies of the alert tables fail the tests next to them, each for its own reason."""
+    warehouse = tmp_path / "corrupt.duckdb"
+    shutil.copy(sample_run.warehouse, warehouse)
+    project = copy_project(tmp_path)
+    selection = ["test", "--select", ALERT_MODELS, "--exclude", "test_type:unit"]
+    shipped = dbt(selection, project, warehouse)
+    assert shipped.returncode == 0, shipped.stdout[-3000:]
+    with duckdb.connect(str(warehouse)) as con:
+        for statement in (
+            # The same condition day twice.
+            "insert into intermediate.int_alert_conditions_met "
+            "select * from intermediate.int_alert_conditions_met order by account_id, rule, score_date limit 1",
+            # A closing nobody knows, and an open episode with a clearing day.
+            "update intermediate.int_alert_episodes_grouped set closed_by = 'expired' where (account_id, rule, "
+            "raised_on) = (select (account_id, rule, raised_on) from intermediate.int_alert_episodes_grouped "
+            "where is_closed order by all limit 1)",
+            "update intermediate.int_alert_episodes_grouped set cleared_on = last_met_on + 1 where (account_id, "
+            "rule, raised_on) = (select (account_id, rule, raised_on) from intermediate.int_alert_episodes_grouped "
+            "where not is_closed order by all limit 1)",
+            # An alert twice, a closed alert marked for delivery, an open one with a clearing day.
+            "insert into marts.health_alerts select * from marts.health_alerts order by alert_id limit 1",
+            "update marts.health_alerts set is_deliverable = true "
+            "where alert_id = (select min(alert_id) from marts.health_alerts where not is_open)",
+            "update marts.health_alerts set cleared_on = raised_on "
+            "where alert_id = (select max(alert_id) from marts.health_alerts where is_open)",
+            # An unknown trigger type, and two actions sharing a priority.
+            "update marts.account_actions set trigger_type = 'hunch' "
+            "where account_action_id = (select min(account_action_id) from marts.account_actions)",
+            "update marts.account_actions set priority = 1 where account_action_id = "
+            "(select min(account_action_id) from marts.account_actions where priority = 2)",
+        ):
+            con.execute(statement)
+    result = dbt(selection, project, warehouse)
+    failed = failing_tests(result)
+    for expected in (
+        "unique_combination_int_alert_conditions_met_",
+        "accepted_values_int_alert_episodes_grouped_closed_by",
+        "expression_is_true_int_alert_episodes_grouped_",
+        "unique_health_alerts_alert_id",
+        "unique_combination_health_alerts_",
+        "expression_is_true_health_alerts_is_open_or_not_is_deliverable",
+        "expression_is_true_health_alerts__cleared_on_is_null_is_open",
+        "accepted_values_account_actions_trigger_type",
+        "unique_combination_account_actions_",
+    ):
+        assert any(name.startswith(expected) for name in failed), (expected, failed)
