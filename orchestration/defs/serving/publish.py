@@ -38,6 +38,7 @@ PUBLISHED_TABLES = {
     "weight_proposal": None,
     "weight_proposal_backtest": None,
     "arr_at_risk": None,
+    "expansion_candidates": None,
 }
 HISTORY_TABLES = [table for table, day in PUBLISHED_TABLES.items() if day]
 
