@@ -38,6 +38,7 @@ PUBLISHED_TABLES = {
     "weight_proposal": None,
     "weight_proposal_backtest": None,
     "arr_at_risk": None,
+    "expansion_candidates": None,
     "health_alerts": None,
     "account_actions": None,
 }

@@ -21,10 +21,10 @@ cancellations as (
 bounds as (
     select
         max(score_date) as last_score_date,
-        {{ backtest_setting('horizon_days', 'integer') }} as horizon_days,
-        {{ backtest_setting('horizon_lead_days', 'integer') }} as horizon_lead_days,
-        {{ backtest_setting('renewal_lead_days', 'integer') }} as renewal_lead_days,
-        {{ backtest_setting('renewal_grace_days', 'integer') }} as renewal_grace_days
+        {{ seed_setting('backtest_settings', 'horizon_days', 'integer') }} as horizon_days,
+        {{ seed_setting('backtest_settings', 'horizon_lead_days', 'integer') }} as horizon_lead_days,
+        {{ seed_setting('backtest_settings', 'renewal_lead_days', 'integer') }} as renewal_lead_days,
+        {{ seed_setting('backtest_settings', 'renewal_grace_days', 'integer') }} as renewal_grace_days
     from history
 ),
 

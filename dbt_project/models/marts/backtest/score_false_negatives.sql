@@ -21,9 +21,9 @@ cancellations as (
 audit_window as (
     select
         cancellations.*,
-        cast({{ dbt.dateadd('day', '(-1 * ' ~ backtest_setting('false_negative_from_days', 'integer') ~ ')', 'cancellations.churned_date') }} as date)
+        cast({{ dbt.dateadd('day', '(-1 * ' ~ seed_setting('backtest_settings', 'false_negative_from_days', 'integer') ~ ')', 'cancellations.churned_date') }} as date)
             as window_start_date,
-        cast({{ dbt.dateadd('day', '(-1 * ' ~ backtest_setting('false_negative_to_days', 'integer') ~ ')', 'cancellations.churned_date') }} as date)
+        cast({{ dbt.dateadd('day', '(-1 * ' ~ seed_setting('backtest_settings', 'false_negative_to_days', 'integer') ~ ')', 'cancellations.churned_date') }} as date)
             as window_end_date
     from cancellations
 ),
