@@ -4,7 +4,7 @@ with unhealthy_accounts as (
     select account_id
     from {{ ref('account_health_scores') }}
     where not is_churned
-      and health_band <> {{ alert_setting('healthy_band') }}
+      and health_band <> {{ seed_setting('alert_settings', 'healthy_band', dbt.type_string()) }}
 ),
 
 per_account as (

@@ -75,7 +75,7 @@ measure_rules as (
 unhealthy_days as (
     select history.account_id, history.score_date
     from history
-    where history.health_band <> {{ alert_setting('healthy_band') }}
+    where history.health_band <> {{ seed_setting('alert_settings', 'healthy_band', dbt.type_string()) }}
 ),
 
 renewal_days as (

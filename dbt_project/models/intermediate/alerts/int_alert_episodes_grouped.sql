@@ -8,7 +8,7 @@ with conditions as (
 ),
 
 settings as (
-    select {{ alert_setting('alert_clear_after_days', 'integer') }} as clear_after_days
+    select {{ seed_setting('alert_settings', 'alert_clear_after_days', 'integer') }} as clear_after_days
 ),
 
 previous_days as (

@@ -6,7 +6,7 @@
 with accounts as (
     select * from {{ ref('account_health_scores') }}
     where not is_churned
-      and health_band <> {{ alert_setting('healthy_band') }}
+      and health_band <> {{ seed_setting('alert_settings', 'healthy_band', dbt.type_string()) }}
 ),
 
 playbooks as (

@@ -163,7 +163,9 @@ final as (
         described.days_met,
         not described.is_closed as is_open,
         not described.is_closed
-            and described.raised_on >= {{ window_start('as_of.as_of_date', alert_setting('alert_delivery_lookback_days', 'integer')) }}
+            and described.raised_on >= {{ window_start(
+                'as_of.as_of_date', seed_setting('alert_settings', 'alert_delivery_lookback_days', 'integer')
+            ) }}
             as is_deliverable,
         described.raised_on,
         described.last_met_on,
