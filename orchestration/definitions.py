@@ -1,8 +1,11 @@
-"""The single Dagster entry point: ingestion, dbt models and checks, the refresh job and its schedule, erasure."""
+"""The single Dagster entry point: ingestion, dbt models and checks, the refresh job and its schedule, alert
+delivery and its retries, erasure."""
 
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
+from orchestration.defs.alerts.assets import webhook_deliveries
+from orchestration.defs.alerts.sensors import retry_alert_deliveries_job, retry_failed_deliveries_sensor
 from orchestration.defs.backtest.assets import backtest_assets
 from orchestration.defs.dbt.assets import churn_risk_dbt_assets, healthscore_dbt_assets
 from orchestration.defs.dbt.project import dbt_project
@@ -25,11 +28,12 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             *backtest_assets,
             churn_risk_dbt_assets,
             published_health_score_marts,
+            webhook_deliveries,
         ],
         asset_checks=[*freshness_checks, landing_directory_check, *score_checks_defs],
-        jobs=[refresh_all_job, erase_personal_data_job],
+        jobs=[refresh_all_job, erase_personal_data_job, retry_alert_deliveries_job],
         schedules=[daily_refresh_schedule],
-        sensors=[dead_runs_sensor],
+        sensors=[dead_runs_sensor, retry_failed_deliveries_sensor],
         resources={
             "warehouse": WarehouseResource(
                 path=str(settings.warehouse_path),
