@@ -342,10 +342,9 @@ def _record_not_tried(con: duckdb.DuckDBPyConnection, delivery: _Delivery, key: 
 
 
 def _is_due(previous: dict[str, object] | None, url: str, enqueue_new: bool) -> bool:
+    """For a delivery not yet sent: whether this run tries it."""
     if previous is None:
         return enqueue_new
-    if previous["status"] == "sent":
-        return False
     # Rejected (4xx) deliveries are tried again only once the URL was changed: the same request to the same
     # URL would be rejected again.
     return bool(previous["is_retryable"]) or previous["url_fingerprint"] != url_fingerprint(url)
