@@ -410,3 +410,17 @@ def test_the_samples_alerts_reach_the_webhook_once_even_when_the_first_try_fails
         received = len(server.received)
         assert deliver_alerts(con, settings, environ).already_sent == len(deliverable)
         assert len(server.received) == received
+
+
+def test_delivery_follows_publishing_and_its_retry_job_runs_only_delivery(dbt_manifest):
+    from orchestration.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    deliveries = dg.AssetKey(["alerts", "webhook_deliveries"])
+    assert graph.get(deliveries).parent_keys == {dg.AssetKey(["serving", "health_score_marts"])}
+    assert graph.get(deliveries).group_name == "alerts"
+    check = graph.get(dg.AssetCheckKey(deliveries, "alerts_delivered"))
+    assert not check.blocking
+    job = defs.resolve_job_def("retry_alert_deliveries")
+    assert job.asset_layer.executable_asset_keys == {deliveries}
+    assert defs.resolve_sensor_def("retry_failed_deliveries_sensor").job_name == "retry_alert_deliveries"
