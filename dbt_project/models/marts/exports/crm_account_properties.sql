@@ -1,7 +1,7 @@
 -- What the CRM shows of each account's health: one row per account in its current state, with the churn
--- probability of its latest scored day and its primary next action. The CRM export asset
--- (orchestration/defs/exports/) renames the columns to HubSpot and Salesforce fields (seeds/crm_property_mapping.csv)
--- and sends only the accounts whose values changed.
+-- probability of its latest scored day (for a churned account its last day, like its score) and its primary
+-- next action. The CRM export asset (orchestration/defs/exports/) renames the columns to HubSpot and Salesforce
+-- fields (seeds/crm_property_mapping.csv) and writes only the accounts whose values changed.
 -- Tag churn_risk: it reads account_churn_risk, built in the second dbt step after the backtest.
 {{ config(tags=['churn_risk']) }}
 
@@ -15,8 +15,6 @@ churn_risk as (
         score_date,
         churn_probability_horizon
     from {{ ref('account_churn_risk') }}
-    -- The latest scored day only: the table holds every account-day of the history.
-    where score_date >= (select max(score_date) from scores)
 ),
 
 primary_actions as (
