@@ -205,8 +205,11 @@ def test_a_client_error_is_not_retried_until_the_url_changes(warehouse, server):
     row = log_rows(warehouse)["a1"]
     assert (row["status"], row["last_http_status"], row["is_retryable"]) == ("failed", 404, False)
     assert report.retryable_failures == 0 and report.failed
-    deliver_alerts(warehouse, FAST, {"HOOK_A": f"{server.url}/gone"})
+    again = deliver_alerts(warehouse, FAST, {"HOOK_A": f"{server.url}/gone"})
     assert len(server.received) == 1
+    # Not retried, and still reported while the alert is deliverable, but nothing for the retry sensor.
+    assert again.failed == {"a1 -> HOOK_A": "HTTP 404 Not Found (rejected; not retried)"}
+    assert again.retryable_failures == 0
     # The team fixed the variable: the same alert goes to the new URL.
     assert deliver_alerts(warehouse, FAST, {"HOOK_A": f"{server.url}/fixed"}).sent == ["a1 -> HOOK_A"]
 

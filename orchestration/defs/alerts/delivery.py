@@ -238,11 +238,6 @@ class _Delivery:
         return f"{self.alert['alert_id']} -> {self.env_var}"
 
 
-class _Clock:
-    def __init__(self, monotonic: Callable[[], float], sleep: Callable[[float], None]) -> None:
-        self.monotonic, self.sleep = monotonic, sleep
-
-
 def _deliverable(con: duckdb.DuckDBPyConnection) -> list[dict[str, object]]:
     cursor = con.execute(
         f"select {', '.join(ALERT_FIELDS)}, webhook_env_var from marts.health_alerts "
@@ -382,6 +377,9 @@ def deliver_alerts(
             report.already_sent += 1
             continue
         if not _is_due(delivery.previous, url, enqueue_new):
+            if delivery.previous is not None:
+                # Rejected earlier and not sent again: still undelivered, so the check keeps saying so.
+                report.failed[delivery.label] = f"{delivery.previous['last_error']} (rejected; not retried)"
             continue
         key = idempotency_key(str(alert["alert_id"]), env_var)
         if env_var in down or monotonic() - started >= settings.run_budget_seconds:
