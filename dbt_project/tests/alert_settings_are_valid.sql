@@ -1,10 +1,22 @@
--- Guards the alert settings whose value is not free text: the delivery look-back and the days an alert
--- takes to clear are whole numbers of days from 1, and the healthy band is a band of health_bands.
+-- Guards the alert settings: each is set, the delivery look-back and the days an alert takes to clear are
+-- whole numbers of days from 1, and the healthy band is a band of health_bands.
 with settings as (
     select * from {{ ref('alert_settings') }}
 ),
 
+required as (
+    select 'alert_delivery_lookback_days' as setting
+    union all
+    select 'alert_clear_after_days'
+    union all
+    select 'healthy_band'
+),
+
 validation_errors as (
+    select required.setting, cast(null as {{ dbt.type_string() }}) as value, 'missing from alert_settings.csv' as reason
+    from required
+    where required.setting not in (select setting from settings)
+    union all
     select setting, value, 'not a whole number of days from 1' as reason
     from settings
     where setting in ('alert_delivery_lookback_days', 'alert_clear_after_days')

@@ -57,9 +57,10 @@ last_scored_days as (
     group by account_id
 ),
 
+-- The as-of day is the history's last day; reading it there is cheaper than from the usage events.
 cancellations as (
     select * from {{ ref('int_account_cancellations_dated') }}
-    where churned_date <= {{ score_as_of_date() }}
+    where churned_date <= (select max(last_scored_on) from last_scored_days)
 ),
 
 closing as (

@@ -23,7 +23,8 @@ alert_actions as (
         accounts.account_id,
         'alert_rule' as trigger_type,
         open_alerts.rule as trigger,
-        open_alerts.message as reason,
+        -- The message gives the figures of the day the alert was raised; the date says how old they are.
+        open_alerts.message || ' (raised on ' || cast(open_alerts.raised_on as {{ dbt.type_string() }}) || ')' as reason,
         severities.priority_rank,
         open_alerts.raised_on
     from accounts

@@ -23,6 +23,11 @@ history as (
     select * from {{ ref('account_health_history') }}
 ),
 
+-- The as-of day is the history's last day; reading it there is cheaper than from the usage events.
+as_of as (
+    select max(score_date) as as_of_date from history
+),
+
 score_caps_by_name as (
     select * from {{ ref('score_caps') }}
 ),
@@ -158,12 +163,13 @@ final as (
         described.days_met,
         not described.is_closed as is_open,
         not described.is_closed
-            and described.raised_on >= {{ window_start(score_as_of_date(), alert_setting('alert_delivery_lookback_days', 'integer')) }}
+            and described.raised_on >= {{ window_start('as_of.as_of_date', alert_setting('alert_delivery_lookback_days', 'integer')) }}
             as is_deliverable,
         described.raised_on,
         described.last_met_on,
         described.cleared_on
     from described
+    cross join as_of
 )
 
 select * from final
