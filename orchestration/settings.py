@@ -4,6 +4,7 @@ HEALTHSCORE_WAREHOUSE    DuckDB file the pipeline writes (default: warehouse/hea
 HEALTHSCORE_LANDING_DIR  directory holding the raw source files (default: seeds/landing, the sample)
 HEALTHSCORE_SERVING      read-only DuckDB file BI tools query (default: warehouse/serving/healthscore.duckdb)
 HEALTHSCORE_RAW_DIR      checked landed files as Parquet (default: raw/ next to the warehouse file)
+HEALTHSCORE_CRM_EXPORT_DIR  files for HubSpot and Salesforce imports (default: exports/crm/ next to the warehouse file)
 HEALTHSCORE_MEMORY_LIMIT memory DuckDB may use before it spills to disk, for loading and for dbt (default: 2500MB)
 DAGSTER_HOME             run history and logs (default: .dagster, set by the Makefile)
 HEALTHSCORE_WAREHOUSE_WAIT_SECONDS  how long a run waits for another one to release the warehouse (default: 3600)
@@ -34,6 +35,7 @@ class Settings:
     serving_path: Path
     raw_dir: Path
     memory_limit: str
+    crm_export_dir: Path
 
     @property
     def spill_dir(self) -> Path:
@@ -55,12 +57,14 @@ def load_settings() -> Settings:
         os.environ.get("HEALTHSCORE_SERVING", str(REPO_ROOT / "warehouse" / "serving" / "healthscore.duckdb"))
     )
     raw = _absolute(os.environ.get("HEALTHSCORE_RAW_DIR", str(warehouse.parent / "raw")))
+    crm_exports = _absolute(os.environ.get("HEALTHSCORE_CRM_EXPORT_DIR", str(warehouse.parent / "exports" / "crm")))
     settings = Settings(
         warehouse_path=warehouse,
         landing_dir=landing,
         serving_path=serving,
         raw_dir=raw,
         memory_limit=os.environ.get("HEALTHSCORE_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT),
+        crm_export_dir=crm_exports,
     )
     # The dbt profile reads these.
     os.environ["HEALTHSCORE_WAREHOUSE"] = str(warehouse)

@@ -33,7 +33,12 @@ def cli_environment(dagster_home: Path, warehouse: Path, landing: Path, serving:
     paths derived from another warehouse and the wait setting are not."""
     dagster_home.mkdir(parents=True, exist_ok=True)
     shutil.copy(REPO_ROOT / "orchestration" / "dagster.yaml", dagster_home / "dagster.yaml")
-    derived = ("HEALTHSCORE_RAW_DIR", "HEALTHSCORE_SPILL_DIR", "HEALTHSCORE_WAREHOUSE_WAIT_SECONDS")
+    derived = (
+        "HEALTHSCORE_RAW_DIR",
+        "HEALTHSCORE_SPILL_DIR",
+        "HEALTHSCORE_WAREHOUSE_WAIT_SECONDS",
+        "HEALTHSCORE_CRM_EXPORT_DIR",
+    )
     env = {k: v for k, v in os.environ.items() if k not in derived}
     env.update(
         PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"],
