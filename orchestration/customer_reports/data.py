@@ -7,7 +7,7 @@ contact, survey comments, internal action wording, churn probabilities or any ot
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -118,84 +118,162 @@ def _config_rows(con: duckdb.DuckDBPyConnection, config_version: str, seed: str,
     return [row[0].split("|")[:fields] for row in rows]
 
 
-def load_account(
-    con: duckdb.DuckDBPyConnection, account_id: str, chart_months: int, language_for: Callable[[str | None], str]
-) -> AccountReportData:
-    """Everything the report of `account_id` shows, for its latest published score date, in the language
-    `language_for` picks from its country."""
-    account = con.execute(
-        "select account_name, country_code, health_score, health_band, trend, change_30d, score_date, is_churned, "
-        "config_version, status_reason from marts.account_health_scores where account_id = ?",
-        [account_id],
-    ).fetchone()
-    if account is None:
-        raise ReportDataError(f"no account {account_id} in marts.account_health_scores")
-    name, country, score, band, trend, change_30d, score_date, is_churned, config_version, status_reason = account
-    if is_churned:
-        raise ReportDataError(f"{account_id} is no longer a customer (churned); a health report is for customers")
-    if score is None:
-        raise ReportDataError(f"{account_id} has no health score: {status_reason}")
+@dataclass(frozen=True)
+class _Configuration:
+    bands: list[Band]
+    measures: dict[str, tuple[int, str]]  # measure -> (window_days, unit)
 
+
+def _configuration(con: duckdb.DuckDBPyConnection, config_version: str) -> _Configuration:
     # Bands: band|min_score|max_score|description; measures: measure|component|window_days|direction|
     # normalisation|floor_value|target_value|unit|label|...
     bands = sorted(
         (
-            Band(band_name, float(low), float(high))
-            for band_name, low, high in _config_rows(con, config_version, "health_bands", 3)
+            Band(name, float(low), float(high))
+            for name, low, high in _config_rows(con, config_version, "health_bands", 3)
         ),
-        key=lambda b: b.min_score,
+        key=lambda band: band.min_score,
     )
-    measure_config = {
-        fields[0]: (int(fields[2]), fields[7]) for fields in _config_rows(con, config_version, "measures", 8)
-    }
+    measures = {fields[0]: (int(fields[2]), fields[7]) for fields in _config_rows(con, config_version, "measures", 8)}
+    return _Configuration(bands, measures)
 
-    start = months_before(score_date, chart_months)
-    history = con.execute(
-        "select score_date, cast(health_score as double) from marts.account_health_history "
-        "where account_id = ? and score_date > ? and score_date <= ? order by score_date",
-        [account_id, start, score_date],
-    ).fetchall()
 
-    # Measures that count in the account's scorecard and had data on the score date; points lost as dbt's
-    # top-driver rule counts them: effective weight x (100 - points).
-    contributions = con.execute(
-        "select measure, measure_value, cast(measure_points as double), cast(contribution as double), "
-        "cast(effective_weight * (100 - measure_points) as double) "
-        "from marts.fct_health_score_contributions "
-        "where account_id = ? and score_date = ? and has_data and scorecard_weight > 0 order by measure",
-        [account_id, score_date],
-    ).fetchall()
-    measures = []
-    for measure, value, points, contribution, lost in contributions:
-        if measure not in measure_config:
-            raise ReportDataError(f"measure {measure} is not in configuration {config_version}")
-        window_days, unit = measure_config[measure]
-        measures.append(MeasureResult(measure, unit, window_days, value, points, contribution, lost))
+# The batch's accounts with their score date and the first day of their chart, as a table to join with.
+_BATCH = "(select unnest(?::varchar[]) as account_id, unnest(?::date[]) as score_date, unnest(?::date[]) as first_day)"
+# Accounts read per set of queries: large enough that a report of every account is a few scans of the history
+# and contribution tables, small enough that one batch's history (365 rows an account) stays a few MB.
+BATCH_SIZE = 1000
 
-    language = language_for(country)
-    step_column = f"customer_step_{language}"
-    columns = {row[0] for row in con.execute("describe marts.account_actions").fetchall()}
-    if step_column not in columns:
-        raise ReportDataError(f"marts.account_actions has no column {step_column} for reports in {language!r}")
-    steps = con.execute(
-        f"select priority, {step_column}, due_date from marts.account_actions "
-        "where account_id = ? and score_date = ? order by priority, account_action_id",
-        [account_id, score_date],
-    ).fetchall()
-    next_steps = [NextStep(priority, text, due) for priority, text, due in steps if text and text.strip()]
 
-    return AccountReportData(
-        account_id=account_id,
-        account_name=name,
-        country_code=country,
-        language=language,
-        health_score=float(score),
-        health_band=band,
-        trend=trend,
-        change_30d=None if change_30d is None else float(change_30d),
-        score_date=score_date,
-        bands=bands,
-        history=[(day, value) for day, value in history],
-        measures=measures,
-        next_steps=next_steps,
-    )
+def _grouped(rows: list[tuple]) -> dict[str, list[tuple]]:
+    grouped: dict[str, list[tuple]] = {}
+    for account_id, *rest in rows:
+        grouped.setdefault(account_id, []).append(tuple(rest))
+    return grouped
+
+
+def load_accounts(
+    con: duckdb.DuckDBPyConnection,
+    account_ids: list[str],
+    chart_months: int,
+    language_for: Callable[[str | None], str],
+    batch_size: int = BATCH_SIZE,
+) -> Iterator[tuple[str, AccountReportData | ReportDataError]]:
+    """Everything the reports of `account_ids` show, each for its latest published score date, in the language
+    `language_for` picks from the account's country; a ReportDataError instead for an account that cannot have
+    a report. Read in batches with one query per table, not one per account: at 10,000 accounts the
+    contribution table holds some 55 M rows."""
+    configurations: dict[str, _Configuration] = {}
+    step_columns = {row[0] for row in con.execute("describe marts.account_actions").fetchall()}
+    for offset in range(0, len(account_ids), batch_size):
+        batch = account_ids[offset : offset + batch_size]
+        accounts = {
+            row[0]: row[1:]
+            for row in con.execute(
+                "select account_id, account_name, country_code, cast(health_score as double), health_band, trend, "
+                "cast(change_30d as double), score_date, is_churned, config_version, status_reason "
+                "from marts.account_health_scores where account_id in (select unnest(?::varchar[]))",
+                [batch],
+            ).fetchall()
+        }
+        reportable = []
+        for account_id in batch:
+            if account_id not in accounts:
+                yield account_id, ReportDataError(f"no account {account_id} in marts.account_health_scores")
+                continue
+            _, _, score, _, _, _, _, is_churned, _, status_reason = accounts[account_id]
+            if is_churned:
+                yield (
+                    account_id,
+                    ReportDataError(
+                        f"{account_id} is no longer a customer (churned); a health report is for customers"
+                    ),
+                )
+            elif score is None:
+                yield account_id, ReportDataError(f"{account_id} has no health score: {status_reason}")
+            else:
+                reportable.append(account_id)
+        if not reportable:
+            continue
+        score_dates = [accounts[a][6] for a in reportable]
+        parameters = [reportable, score_dates, [months_before(day, chart_months) for day in score_dates]]
+        history = _grouped(
+            con.execute(
+                "select h.account_id, h.score_date, cast(h.health_score as double) "
+                f"from marts.account_health_history as h inner join {_BATCH} as b on h.account_id = b.account_id "
+                "and h.score_date > b.first_day and h.score_date <= b.score_date order by h.account_id, h.score_date",
+                parameters,
+            ).fetchall()
+        )
+        # Measures that count in the account's scorecard and had data on its score date; points lost as dbt's
+        # top-driver rule counts them: effective weight x (100 - points).
+        contributions = _grouped(
+            con.execute(
+                "select c.account_id, c.measure, c.measure_value, cast(c.measure_points as double), "
+                "cast(c.contribution as double), cast(c.effective_weight * (100 - c.measure_points) as double) "
+                f"from marts.fct_health_score_contributions as c inner join {_BATCH} as b "
+                "on c.account_id = b.account_id and c.score_date = b.score_date "
+                "where c.has_data and c.scorecard_weight > 0 order by c.account_id, c.measure",
+                parameters,
+            ).fetchall()
+        )
+        languages = {a: language_for(accounts[a][1]) for a in reportable}
+        steps: dict[str, list[NextStep]] = {}
+        for language in sorted(set(languages.values())):
+            step_column = f"customer_step_{language}"
+            if step_column not in step_columns:
+                raise ReportDataError(f"marts.account_actions has no column {step_column} for reports in {language!r}")
+            rows = con.execute(
+                f"select a.account_id, a.priority, a.{step_column}, a.due_date from marts.account_actions as a "
+                f"inner join {_BATCH} as b on a.account_id = b.account_id and a.score_date = b.score_date "
+                "order by a.account_id, a.priority, a.account_action_id",
+                parameters,
+            ).fetchall()
+            for account_id, priority, text, due in rows:
+                if languages[account_id] == language and text and text.strip():
+                    steps.setdefault(account_id, []).append(NextStep(priority, text, due))
+
+        for account_id in reportable:
+            name, country, score, band, trend, change_30d, score_date, _, config_version, _ = accounts[account_id]
+            if config_version not in configurations:
+                configurations[config_version] = _configuration(con, config_version)
+            configuration = configurations[config_version]
+            measures = []
+            unknown = None
+            for measure, value, points, contribution, lost in contributions.get(account_id, []):
+                if measure not in configuration.measures:
+                    unknown = measure
+                    break
+                window_days, unit = configuration.measures[measure]
+                measures.append(MeasureResult(measure, unit, window_days, value, points, contribution, lost))
+            if unknown:
+                yield account_id, ReportDataError(f"measure {unknown} is not in configuration {config_version}")
+                continue
+            yield (
+                account_id,
+                AccountReportData(
+                    account_id=account_id,
+                    account_name=name,
+                    country_code=country,
+                    language=languages[account_id],
+                    health_score=score,
+                    health_band=band,
+                    trend=trend,
+                    change_30d=change_30d,
+                    score_date=score_date,
+                    bands=configuration.bands,
+                    history=history.get(account_id, []),
+                    measures=measures,
+                    next_steps=steps.get(account_id, []),
+                ),
+            )
+
+
+def load_account(
+    con: duckdb.DuckDBPyConnection, account_id: str, chart_months: int, language_for: Callable[[str | None], str]
+) -> AccountReportData:
+    """The report data of one account; ReportDataError when it cannot have a report."""
+    [(_, data)] = list(load_accounts(con, [account_id], chart_months, language_for))
+    if isinstance(data, ReportDataError):
+        raise data
+    return data

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from orchestration.customer_reports import browser
 from orchestration.customer_reports.config import ReportSettings, Wording, load_settings, load_wording
-from orchestration.customer_reports.data import ReportDataError, connect, current_accounts, load_account
+from orchestration.customer_reports.data import ReportDataError, connect, current_accounts, load_accounts
 from orchestration.customer_reports.render import render_report, report_file_name
 
 
@@ -37,9 +37,11 @@ def generate_reports(
     result = GenerationResult()
     out_dir.mkdir(parents=True, exist_ok=True)
     with connect(serving) as con:
-        for account_id in account_ids if account_ids is not None else current_accounts(con):
+        wanted = account_ids if account_ids is not None else current_accounts(con)
+        for account_id, data in load_accounts(con, wanted, settings.chart_months, settings.language_for):
             try:
-                data = load_account(con, account_id, settings.chart_months, settings.language_for)
+                if isinstance(data, ReportDataError):
+                    raise data
                 report = render_report(data, settings, wording)
             except ReportDataError as error:
                 result.refused[account_id] = str(error)
