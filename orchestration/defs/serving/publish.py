@@ -38,6 +38,8 @@ PUBLISHED_TABLES = {
     "weight_proposal": None,
     "weight_proposal_backtest": None,
     "arr_at_risk": None,
+    "health_alerts": None,
+    "account_actions": None,
 }
 HISTORY_TABLES = [table for table, day in PUBLISHED_TABLES.items() if day]
 
