@@ -24,11 +24,11 @@ class ChartGeometry:
     """Where the plot sits in the chart's viewBox; scores map linearly from 0 (bottom) to 100 (top)."""
 
     width: float = 680
-    height: float = 210
+    height: float = 172
     left: float = 30
     right: float = 640
-    top: float = 8
-    bottom: float = 180
+    top: float = 6
+    bottom: float = 142
 
     def y(self, score: float) -> float:
         return self.bottom - score / SCORE_MAX * (self.bottom - self.top)

@@ -1,6 +1,7 @@
 """The report's settings and wording, read and checked once: a mistake names the file, the row and the reason.
 
-report_settings.toml  language per country, locales, how many strengths and risks, chart months
+report_settings.toml  language per country, locales, how many strengths, risks and next steps, chart months,
+                      band colours
 wording/texts.toml    the report's sentences and band names per language
 wording/measures.csv  per measure: whether a customer sees it (and why not), its label and its strength and
                       risk sentence per language
@@ -99,6 +100,7 @@ class ReportSettings:
     language_by_country: dict[str, str]
     locales: dict[str, str]
     highlights: HighlightRules
+    max_next_steps: int
     chart_months: int
     band_colours: dict[str, BandColours]
 
@@ -178,6 +180,7 @@ def load_settings(path: Path = SETTINGS_FILE) -> ReportSettings:
             f"{where}: risk_below_points ({highlights.risk_below_points}) lies above strength_from_points "
             f"({highlights.strength_from_points}): a measure could be a strength and a risk at once"
         )
+    max_next_steps = int(_number(data.get("next_steps", {}), "max_shown", f"{path}: [next_steps]", 1))
     months = int(_number(data.get("chart", {}), "months", f"{path}: [chart]", 1, 120))
     colours = {}
     for band, entry in data.get("band_colours", {}).items():
@@ -185,7 +188,7 @@ def load_settings(path: Path = SETTINGS_FILE) -> ReportSettings:
             if not re.fullmatch(r"#[0-9a-fA-F]{6}", str(entry.get(key, ""))):
                 raise ReportConfigError(f"{path}: [band_colours.{band}] {key} must be a colour like #1f2a44")
         colours[band] = BandColours(entry["line"], entry["fill"])
-    return ReportSettings(default, by_country, dict(locales), highlights, months, colours)
+    return ReportSettings(default, by_country, dict(locales), highlights, max_next_steps, months, colours)
 
 
 def load_texts(languages: list[str], path: Path = TEXTS_FILE) -> tuple[dict, dict]:

@@ -230,8 +230,15 @@ def load_accounts(
                 parameters,
             ).fetchall()
             for account_id, priority, text, due in rows:
-                if languages[account_id] == language and text and text.strip():
-                    steps.setdefault(account_id, []).append(NextStep(priority, text, due))
+                # Two actions may ask the same of the customer (an alert and the driver behind it): said once.
+                shown = steps.setdefault(account_id, [])
+                if (
+                    languages[account_id] == language
+                    and text
+                    and text.strip()
+                    and text not in {s.customer_step for s in shown}
+                ):
+                    shown.append(NextStep(priority, text, due))
 
         for account_id in reportable:
             name, country, score, band, trend, change_30d, score_date, _, config_version, _ = accounts[account_id]

@@ -158,7 +158,7 @@ def render_report(data: AccountReportData, settings: ReportSettings, wording: Wo
         risks=[measure_sentence(m, "risk", language, wording, formatter) for m in risks],
         next_steps=[
             {"text": step.customer_step, "due": None if step.due_date is None else formatter.date(step.due_date)}
-            for step in data.next_steps
+            for step in data.next_steps[: settings.max_next_steps]
         ],
     )
     return RenderedReport(data.account_id, language, html)
