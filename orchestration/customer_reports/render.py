@@ -3,6 +3,7 @@ account's language and renders the Jinja2 template (autoescaped) into one self-c
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +29,15 @@ TREND_ARROWS = {
     "declining": "\N{SOUTH EAST ARROW}",
     "stable": "\N{RIGHTWARDS ARROW}",
 }
+
+
+@functools.cache
+def _template() -> jinja2.Template:
+    """The page template, compiled once per process (compiling took most of a report's time)."""
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True, undefined=jinja2.StrictUndefined
+    )
+    return environment.get_template(TEMPLATE)
 
 
 @dataclass(frozen=True)
@@ -135,10 +145,7 @@ def render_report(data: AccountReportData, settings: ReportSettings, wording: Wo
         formatter,
         title=texts["band_heading"],
     )
-    environment = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True, undefined=jinja2.StrictUndefined
-    )
-    html = environment.get_template(TEMPLATE).render(
+    html = _template().render(
         language=language,
         texts=texts,
         company=data.account_name,
