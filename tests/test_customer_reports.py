@@ -26,9 +26,18 @@ from orchestration.customer_reports.config import (
     load_texts,
     load_wording,
 )
-from orchestration.customer_reports.data import READ_TABLES, Band, ReportDataError, months_before
+from orchestration.customer_reports.data import (
+    READ_TABLES,
+    AccountReportData,
+    Band,
+    MeasureResult,
+    NextStep,
+    ReportDataError,
+    months_before,
+)
 from orchestration.customer_reports.formatting import Formatter
 from orchestration.customer_reports.generate import generate_reports
+from orchestration.customer_reports.render import render_report
 from orchestration.customer_reports.screenshots import pick_examples
 from orchestration.defs.serving.publish import PUBLISHED_TABLES
 from orchestration.settings import REPO_ROOT
@@ -132,6 +141,8 @@ def test_dates_and_numbers_per_language():
     assert english.measure_value(-0.38, "change") == "38%"
     assert german.measure_value(2.75, "rating") == "2,8"
     assert english.measure_value(105.8, "hours") == "106"
+    # Half away from zero, as SQL rounds, also where the float lies just below the half (20.45 is 20.4499...).
+    assert (german.score(20.45), english.score(55.25), english.signed_score(-7.45)) == ("20,5", "55.3", "\u22127.5")
 
 
 def test_months_before_keeps_the_day_or_the_months_last():
@@ -150,6 +161,56 @@ def test_a_day_without_score_breaks_the_line_and_points_map_back_to_scores():
     assert [len(line.get("points").split()) for line in lines] == [1, 2]
     last_y = float(lines[-1].get("points").split()[-1].split(",")[1])
     assert GEOMETRY.score_at(last_y) == pytest.approx(87.5, abs=0.01)
+
+
+def _synthetic_account(band: str, next_steps: list) -> AccountReportData:
+    day = dt.date(2026, 10, 31)
+    return AccountReportData(
+        account_id="ACC-1",
+        account_name="Beispiel GmbH",
+        country_code="AT",
+        language="de",
+        health_score=55.25,
+        health_band=band,
+        trend="declining",
+        change_30d=-7.5,
+        score_date=day,
+        bands=[Band("red", 0, 40), Band("yellow", 40, 70), Band("green", 70, 100)],
+        history=[(day - dt.timedelta(days=n), 60.0 - n / 10) for n in range(30, -1, -1)],
+        measures=[
+            MeasureResult("active_user_ratio", "ratio", 30, 0.14, 16.36, 1.9, 10.0),
+            MeasureResult("ticket_csat", "rating", 180, 4.6, 100.0, 6.0, 0.0),
+            MeasureResult("csm_sentiment", "rating", 3650, 1.0, 0.0, 0.0, 20.0),
+        ],
+        next_steps=next_steps,
+    )
+
+
+def test_a_synthetic_report_words_strengths_and_risks_and_hides_the_csm_rating():
+    settings = load_settings()
+    wording = load_wording(settings)
+    html = render_report(_synthetic_account("yellow", [NextStep(1, "Wir rufen Sie an.", None)]), settings, wording).html
+    text = " ".join(" ".join(parse_html(html).text).split())
+    assert "14 % Ihrer lizenzierten Plätze wurden in den letzten 30 Tagen genutzt." in text
+    assert "Ihr Team hat unseren Support mit 4,6 von 5 bewertet." in text
+    # The CSM's rating costs the most points but is never shown to the customer.
+    assert "CSM" not in text and "1 von 5" not in text
+    assert "55,3" in text and "−7,5 Punkte in 30 Tagen" in text and "Wir rufen Sie an." in text
+
+
+def test_a_band_without_wording_and_an_unhealthy_account_without_steps_are_refused():
+    settings = load_settings()
+    wording = load_wording(settings)
+    with pytest.raises(ReportDataError, match="is yellow but marts.account_actions has no customer step"):
+        render_report(_synthetic_account("yellow", []), settings, wording)
+    # The top band needs no step: it gets the check-in sentence.
+    assert (
+        wording.texts["de"]["no_action_needed"]
+        in render_report(_synthetic_account("green", []), settings, wording).html
+    )
+    del wording.bands["de"]["yellow"]
+    with pytest.raises(ReportConfigError, match=r"no \[de\.bands\.yellow\] wording for band yellow"):
+        render_report(_synthetic_account("yellow", [NextStep(1, "x", None)]), settings, wording)
 
 
 # --- reports of the sample ------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from orchestration.customer_reports.config import (
     Wording,
 )
 from orchestration.customer_reports.data import AccountReportData, MeasureResult, ReportDataError, months_before
-from orchestration.customer_reports.formatting import Formatter
+from orchestration.customer_reports.formatting import Formatter, rounded
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 TEMPLATE = "health_report.html.j2"
@@ -75,7 +75,7 @@ def measure_sentence(
 ) -> Highlight:
     texts = wording.texts[language]
     value = formatter.measure_value(result.measure_value, result.unit)
-    rounded_percent = round(abs(result.measure_value) * 100)
+    rounded_percent = rounded(abs(result.measure_value) * 100, 0)
     if rounded_percent == 0:
         change = texts["change_none"]
     else:
