@@ -8,7 +8,7 @@ export DAGSTER_HOME ?= $(abspath .dagster)
 export HEALTHSCORE_WAREHOUSE ?= $(abspath warehouse/healthscore.duckdb)
 export HEALTHSCORE_LANDING_DIR ?= $(abspath seeds/landing)
 
-.PHONY: install run dev test lint sample bench erase apply-weights lock clean
+.PHONY: install run dev test lint sample bench erase apply-weights reports report-screenshots lock clean
 
 install: $(VENV)/.installed $(DAGSTER_HOME)/dagster.yaml
 
@@ -51,6 +51,18 @@ erase: install
 # Copies the weights the last refresh learned from real churn over the seeds, for review with git diff.
 apply-weights: install
 	$(BIN)/python -m orchestration.apply_weights
+
+# Customer health reports from the published scores, one HTML page per account (docs/customer_reports.md):
+# make reports ACCOUNT=ACC-00042, or every current account; OUT=DIR (default warehouse/reports), PDF=1 also
+# prints PDFs through a locally installed Chromium.
+reports: install
+	$(BIN)/python -m orchestration.customer_reports $(if $(ACCOUNT),--account '$(ACCOUNT)',--all) \
+		$(if $(OUT),--out '$(OUT)') $(if $(PDF),--pdf)
+
+# Screenshots of a red (German) and a green (English) sample report for the docs, picked from the published
+# scores: docs/images/health_report_red.png and health_report_green.png. Needs a local Chromium.
+report-screenshots: install
+	$(BIN)/python -m orchestration.customer_reports.screenshots --out docs/images
 
 # Regenerates the committed sample landing files (deterministic: same seed, same files), and beside them the
 # simulated accounts' hidden health, which no ingestion reads (seeds/landing_truth/hidden_health.parquet).
