@@ -80,8 +80,49 @@ def render_summary(warehouse_path: Path) -> str:
         "Ten lowest current accounts and what drags them down:",
         _table(["account", "name", "segment", "score", "band", "trend", "weakest", "top driver"], lowest),
     ]
+    lines += render_actions(warehouse_path)
     lines += render_backtest(warehouse_path)
     return "\n".join(lines)
+
+
+def render_actions(warehouse_path: Path) -> list[str]:
+    """What the customer-success team does next: open alerts, each unhealthy account's next action, and the
+    healthy accounts ready to grow."""
+    with duckdb.connect(str(warehouse_path), read_only=True) as con:
+        alerts = con.execute(
+            "select alerts.rule, alerts.severity, count(*) filter (where alerts.is_open), "
+            "count(*) filter (where alerts.is_deliverable) "
+            "from marts.health_alerts as alerts "
+            "left join scorecard.alert_severities as severities on alerts.severity = severities.severity "
+            "group by all having count(*) filter (where alerts.is_open) > 0 "
+            "order by min(severities.priority_rank), 3 desc, alerts.rule"
+        ).fetchall()
+        actions = con.execute(
+            "select trigger, count(*), owner_role, action from marts.account_actions where is_primary "
+            "group by all order by min(priority), 2 desc, trigger"
+        ).fetchall()
+        accounts_with_actions = sum(row[1] for row in actions)
+        expansion = con.execute(
+            "select currency_code, count(*), sum(estimated_expansion_arr) from marts.expansion_candidates "
+            "group by 1 order by 3 desc"
+        ).fetchall()
+    lines = [
+        "",
+        "Open alerts, one per episode (marts.health_alerts; new = raised lately, sent to the rule's webhook):",
+        _table(["rule", "severity", "open", "new"], alerts),
+        "",
+        f"Next actions of the {accounts_with_actions} yellow or red accounts (marts.account_actions, by account):",
+        _table(["because of", "accounts", "owner", "action"], actions),
+    ]
+    if expansion:
+        lines += [
+            "",
+            f"Expansion candidates (marts.expansion_candidates): {sum(n for _, n, _ in expansion)} green accounts; "
+            "more seats worth "
+            + ", ".join(f"{amount:,.0f} {currency}" for currency, _, amount in expansion)
+            + " a year at today's prices.",
+        ]
+    return lines
 
 
 def _auc(value: float | None) -> str:

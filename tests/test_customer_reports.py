@@ -141,8 +141,10 @@ def test_dates_and_numbers_per_language():
     assert english.measure_value(-0.38, "change") == "38%"
     assert german.measure_value(2.75, "rating") == "2,8"
     assert english.measure_value(105.8, "hours") == "106"
-    # Half away from zero, as SQL rounds, also where the float lies just below the half (20.45 is 20.4499...).
-    assert (german.score(20.45), english.score(55.25), english.signed_score(-7.45)) == ("20,5", "55.3", "\u22127.5")
+    # Changes round half away from zero, as SQL rounds, also where the float lies just below the half (7.45 is
+    # 7.4499...); scores are cut off, so that a red 39.96 never reads as the yellow 40.0.
+    assert english.signed_score(-7.45) == "\u22127.5"
+    assert (german.score(39.96), english.score(55.25), english.score(70.0)) == ("39,9", "55.2", "70.0")
 
 
 def test_months_before_keeps_the_day_or_the_months_last():

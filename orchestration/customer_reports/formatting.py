@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 from babel.dates import format_date
 from babel.numbers import format_decimal, format_percent
@@ -37,8 +37,10 @@ class Formatter:
         return format_date(day, "y", locale=self.locale)
 
     def score(self, value: float) -> str:
-        """A score with one decimal: 38.2, 38,2."""
-        return format_decimal(rounded(value, 1), "0.0", locale=self.locale)
+        """A score with one decimal, cut off rather than rounded as everywhere the project prints a score: 39.96
+        is red and must not read 40.0, the start of yellow. 38.2, 38,2."""
+        cut = Decimal(repr(float(value))).quantize(Decimal("0.1"), rounding=ROUND_DOWN)
+        return format_decimal(cut, "0.0", locale=self.locale)
 
     def signed_score(self, value: float) -> str:
         """A change of score with its sign: +4.3, −6.1 (0.0 when it rounds to nothing)."""
