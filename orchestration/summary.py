@@ -90,12 +90,9 @@ def render_actions(warehouse_path: Path) -> list[str]:
     healthy accounts ready to grow."""
     with duckdb.connect(str(warehouse_path), read_only=True) as con:
         alerts = con.execute(
-            "select alerts.rule, alerts.severity, count(*) filter (where alerts.is_open), "
-            "count(*) filter (where alerts.is_deliverable) "
-            "from marts.health_alerts as alerts "
-            "left join scorecard.alert_severities as severities on alerts.severity = severities.severity "
-            "group by all having count(*) filter (where alerts.is_open) > 0 "
-            "order by min(severities.priority_rank), 3 desc, alerts.rule"
+            "select rule, severity, count(*) filter (where is_open), count(*) filter (where is_deliverable) "
+            "from marts.health_alerts group by all having count(*) filter (where is_open) > 0 "
+            "order by min(severity_rank), 3 desc, rule"
         ).fetchall()
         actions = con.execute(
             "select trigger, count(*), owner_role, action from marts.account_actions where is_primary "

@@ -11,6 +11,10 @@ rules as (
     select * from {{ ref('alert_rules') }}
 ),
 
+severities as (
+    select * from {{ ref('alert_severities') }}
+),
+
 accounts as (
     select * from {{ ref('stg_crm__accounts') }}
 ),
@@ -91,6 +95,7 @@ described as (
         accounts.segment,
         accounts.csm_owner,
         rules.severity,
+        severities.priority_rank as severity_rank,
         rules.webhook_env_var,
         coalesce(raised.driver, largest_drops.component, raised.top_driver_measure) as alert_driver,
         coalesce({{ format_score('raised.health_score') }}, 'not scored') as score_text,
@@ -107,6 +112,8 @@ described as (
         on raised.account_id = accounts.account_id
     inner join rules
         on raised.rule = rules.rule
+    inner join severities
+        on rules.severity = severities.severity
     left join largest_drops
         on raised.rule = 'score_drop'
         and raised.account_id = largest_drops.account_id
@@ -158,6 +165,7 @@ final as (
         described.webhook_env_var,
         described.health_band,
         described.closed_by,
+        described.severity_rank,
         described.health_score,
         described.observed_value,
         described.days_met,
