@@ -26,3 +26,9 @@
     case when {{ points }} < 0 then '-' else '+' end
         || cast(cast(abs({{ points }}) as decimal(10, 1)) as {{ dbt.type_string() }})
 {%- endmacro %}
+
+{#- The components drivers are grouped by, as int_account_health_scored lists them (and the measures
+    seed accepts). -#}
+{% macro score_components() %}
+    {{ return(['usage', 'support', 'payment', 'feedback', 'milestones']) }}
+{% endmacro %}

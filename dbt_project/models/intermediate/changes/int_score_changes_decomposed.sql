@@ -231,6 +231,38 @@ measure_drivers as (
     from dilution_shares
 ),
 
+-- Each measure's component, as columns of a single row.
+measure_components as (
+    select
+        {%- for m in measures %}
+        max(case when measure = '{{ m }}' then component end) as {{ m }}__component{% if not loop.last %},{% endif %}
+        {%- endfor %}
+    from {{ ref('measures') }}
+),
+
+-- Per component, its drivers' total and the measure that moved it most (ties: the first in name order),
+-- worked out across the columns of a row: the explanation reads them off the stored drivers without
+-- sorting every driver row again.
+component_groups as (
+    select
+        measure_drivers.*
+        {%- for component in score_components() %},
+        {{ sum_over_measures(
+            "case when measure_components.{m}__component = '" ~ component ~ "' then {m}__change_points end", measures
+        ) }} as {{ component }}__change_points,
+        {{ first_measure_where_equal(
+            "case when measure_components.{m}__component = '" ~ component ~ "' then abs({m}__change_points) end",
+            greatest_over_measures(
+                "case when measure_components.{m}__component = '" ~ component ~ "' then abs({m}__change_points) end",
+                measures
+            ),
+            measures
+        ) }} as {{ component }}__top_measure
+        {%- endfor %}
+    from measure_drivers
+    cross join measure_components
+),
+
 -- The drivers a change can have: every configured measure, the cap and the configuration.
 drivers as (
     select measure as driver, 'measure' as driver_type, component from {{ ref('measures') }}
@@ -244,32 +276,45 @@ drivers as (
 -- would read them once per driver).
 unpivoted as (
     select
-        measure_drivers.account_id,
+        component_groups.account_id,
         drivers.driver,
         drivers.driver_type,
         drivers.component,
-        measure_drivers.window_days,
+        component_groups.window_days,
         cast(case
-            when drivers.driver = 'cap' then measure_drivers.cap_adjustment_after - measure_drivers.cap_adjustment_before
+            when drivers.driver = 'cap' then component_groups.cap_adjustment_after - component_groups.cap_adjustment_before
             when drivers.driver = 'configuration'
                 then {{ sum_over_measures("{m}__contribution_rescaled - coalesce({m}__contribution_before, 0)", measures) }}
             else {{ of_measure("{m}__change_points", 'drivers.driver', measures) }}
         end as decimal(10, 6)) as change_points,
+        -- The total of the measure's component (null for the cap and the configuration).
+        cast(case
+            {%- for component in score_components() %}
+            when drivers.component = '{{ component }}' then component_groups.{{ component }}__change_points
+            {%- endfor %}
+        end as decimal(10, 6)) as component_change_points,
         {{ of_measure('{m}__value_before', 'drivers.driver', measures) }} as measure_value_before,
         {{ of_measure('{m}__value_after', 'drivers.driver', measures) }} as measure_value_after,
         {{ of_measure('{m}__points_before', 'drivers.driver', measures) }} as measure_points_before,
         {{ of_measure('{m}__points_after', 'drivers.driver', measures) }} as measure_points_after,
         cast(case
-            when drivers.driver = 'cap' then measure_drivers.cap_adjustment_before
+            when drivers.driver = 'cap' then component_groups.cap_adjustment_before
             else {{ of_measure('{m}__contribution_before', 'drivers.driver', measures) }}
         end as decimal(10, 6)) as contribution_before,
         cast(case
-            when drivers.driver = 'cap' then measure_drivers.cap_adjustment_after
+            when drivers.driver = 'cap' then component_groups.cap_adjustment_after
             else {{ of_measure('{m}__contribution_after', 'drivers.driver', measures) }}
         end as decimal(10, 6)) as contribution_after,
-        measure_drivers.comparison_date,
-        measure_drivers.score_date
-    from measure_drivers
+        -- The measure moved its component most (the cap and the configuration are groups of their own).
+        case
+            {%- for component in score_components() %}
+            when drivers.component = '{{ component }}' then drivers.driver = component_groups.{{ component }}__top_measure
+            {%- endfor %}
+            else true
+        end as is_top_of_group,
+        component_groups.comparison_date,
+        component_groups.score_date
+    from component_groups
     cross join drivers
 )
 

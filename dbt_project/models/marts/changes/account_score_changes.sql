@@ -87,33 +87,20 @@ paired as (
     where changes.score_change is not null
 ),
 
--- Drivers grouped: a measure by its component, the cap and the configuration each on their own.
-grouped_drivers as (
+-- One row per group (a component, the cap, the configuration) with the driver that moved it most, as
+-- int_score_changes_decomposed marks them, ranked by how far the group moved the score.
+driver_groups as (
     select
         drivers.*,
         coalesce(drivers.component, drivers.driver) as driver_group,
-        sum(drivers.change_points) over (
-            partition by drivers.account_id, drivers.score_date, drivers.window_days,
-                coalesce(drivers.component, drivers.driver)
-        ) as group_points,
+        coalesce(drivers.component_change_points, drivers.change_points) as group_points,
         row_number() over (
-            partition by drivers.account_id, drivers.score_date, drivers.window_days,
+            partition by drivers.account_id, drivers.score_date, drivers.window_days
+            order by abs(coalesce(drivers.component_change_points, drivers.change_points)) desc,
                 coalesce(drivers.component, drivers.driver)
-            order by abs(drivers.change_points) desc, drivers.driver
-        ) as rank_in_group
-    from drivers
-),
-
--- One row per group, with the driver that moved it most.
-driver_groups as (
-    select
-        grouped_drivers.*,
-        row_number() over (
-            partition by grouped_drivers.account_id, grouped_drivers.score_date, grouped_drivers.window_days
-            order by abs(grouped_drivers.group_points) desc, grouped_drivers.driver_group
         ) as group_rank
-    from grouped_drivers
-    where grouped_drivers.rank_in_group = 1
+    from drivers
+    where drivers.is_top_of_group
 ),
 
 named_groups as (
@@ -156,19 +143,31 @@ named_groups as (
         on paired.capped_by_before = cap_before.cap
 ),
 
+-- The named groups are the first ranks (ranks go by size), at most one per component plus the cap and
+-- the configuration: one column per rank joins them in order without sorting strings in an aggregate.
 explained as (
     select
         account_id,
         score_date,
         window_days,
-        max(case when group_rank = 1 then driver_group end) as top_driver_group,
-        {{ ordered_listagg(
-            "case when is_named then group_text end", "', '", "order by group_rank"
-        ) }} as named_groups_text,
+        max(case when group_rank = 1 then driver_group end) as top_driver_group
+        {%- for rank in range(1, score_components() | length + 3) %},
+        max(case when group_rank = {{ rank }} and is_named then group_text end) as group_text_{{ rank }}
+        {%- endfor %},
         sum(case when not is_named then group_points else 0 end) as other_points,
         count(*) as driver_groups
     from named_groups
     group by account_id, score_date, window_days
+),
+
+named_texts as (
+    select
+        *,
+        group_text_1
+        {%- for rank in range(2, score_components() | length + 3) %}
+            || coalesce(', ' || group_text_{{ rank }}, '')
+        {%- endfor %} as named_groups_text
+    from explained
 ),
 
 final as (
@@ -206,7 +205,7 @@ final as (
         paired.score_date,
         cast({{ dbt.current_timestamp() }} as timestamp) as scored_at
     from paired
-    left join explained
+    left join named_texts as explained
         on paired.account_id = explained.account_id
         and paired.score_date = explained.score_date
         and paired.window_days = explained.window_days
