@@ -15,12 +15,6 @@
     {%- endfor %}
 {% endmacro %}
 
-{#- One value from seeds/score_change_settings.csv, as a scalar subquery cast to `data_type`. Kept apart
-    from scoring_settings: how a change is put into words must not change the configuration version. -#}
-{% macro score_change_setting(name, data_type=none) %}
-    (select cast(value as {{ data_type or dbt.type_numeric() }}) from {{ ref('score_change_settings') }} where setting = '{{ name }}')
-{%- endmacro %}
-
 {#- Points with their sign and one decimal, as a change reads: +2.5, -9.0. -#}
 {% macro format_signed_points(points) %}
     case when {{ points }} < 0 then '-' else '+' end

@@ -17,6 +17,8 @@
     on_schema_change='append_new_columns',
 ) }}
 
+{%- set min_points = seed_setting('score_change_settings', 'explanation_min_points') %}
+
 with history as (
     select * from {{ ref('account_health_history') }}
 ),
@@ -111,8 +113,8 @@ named_groups as (
         driver_groups.driver_group,
         driver_groups.group_points,
         driver_groups.group_rank,
-        driver_groups.group_rank <= {{ score_change_setting('explanation_max_groups', 'integer') }}
-            and abs(driver_groups.group_points) >= {{ score_change_setting('explanation_min_points') }}
+        driver_groups.group_rank <= {{ seed_setting('score_change_settings', 'explanation_max_groups', 'integer') }}
+            and abs(driver_groups.group_points) >= {{ min_points }}
             as is_named,
         driver_groups.driver_group || ' ' || {{ format_signed_points('driver_groups.group_points') }} || ' ('
             || case
@@ -184,10 +186,10 @@ final as (
             else 'unchanged'
         end
             || case
-                when explained.named_groups_text is not null or abs(explained.other_points) >= {{ score_change_setting('explanation_min_points') }}
+                when explained.named_groups_text is not null or abs(explained.other_points) >= {{ min_points }}
                     then ': ' || coalesce(explained.named_groups_text, '')
                         || case
-                            when abs(explained.other_points) >= {{ score_change_setting('explanation_min_points') }}
+                            when abs(explained.other_points) >= {{ min_points }}
                                 then case when explained.named_groups_text is not null then ', ' else '' end
                                     || 'other ' || {{ format_signed_points('explained.other_points') }}
                             else ''
