@@ -30,6 +30,8 @@ PUBLISHED_TABLES = {
     "landed_file_loads": None,
     "rejected_rows": None,
     "account_churn_risk": "score_date",
+    "account_score_changes": "score_date",
+    "score_change_drivers": "score_date",
     # The backtest's tables: small, rewritten whole.
     "score_backtest": None,
     "score_backtest_bands": None,
