@@ -20,6 +20,18 @@ cancellations as (
     select * from {{ ref('int_account_cancellations_dated') }}
 ),
 
+-- Why the latest score moved, in words (marts.account_score_changes holds every day and its drivers).
+explanations as (
+    select
+        account_id,
+        score_date,
+        max(case when window_days = 7 then explanation end) as change_explanation_7d,
+        max(case when window_days = 30 then explanation end) as change_explanation_30d
+    from {{ ref('account_score_changes') }}
+    where score_date in (select score_date from latest)
+    group by account_id, score_date
+),
+
 final as (
     select
         accounts.account_id,
@@ -38,6 +50,8 @@ final as (
         latest.weakest_component,
         latest.top_driver,
         latest.top_driver_reason,
+        explanations.change_explanation_7d,
+        explanations.change_explanation_30d,
         latest.capped_by,
         latest.config_version,
         latest.health_score,
@@ -62,6 +76,9 @@ final as (
         on accounts.account_id = latest.account_id
     left join cancellations
         on accounts.account_id = cancellations.account_id
+    left join explanations
+        on latest.account_id = explanations.account_id
+        and latest.score_date = explanations.score_date
 )
 
 select * from final
