@@ -1,6 +1,6 @@
 """The refresh without Dagster, for the benchmark's measure of orchestration overhead: the same loader, the
-same `dbt build`, the backtest, the dbt step after it, the same Python checks and the same publication, called
-one after another.
+same `dbt build`, the backtest, the dbt step after it, the same Python checks, the same publication, alert
+delivery and CRM export, called one after another.
 
 python -m orchestration.bench.plain    (paths from the same environment variables as `make run`)
 """
@@ -8,15 +8,18 @@ python -m orchestration.bench.plain    (paths from the same environment variable
 from __future__ import annotations
 
 import datetime as dt
+import os
 import subprocess
 import sys
 
 import duckdb
 
+from orchestration.defs.alerts.delivery import deliver_alerts, load_delivery_settings
 from orchestration.defs.backtest.assets import backtest_dir
 from orchestration.defs.backtest.runs import propose_weights, run_backtest
 from orchestration.defs.dbt.assets import AFTER_BACKTEST, DbtBuildConfig, dbt_build_args
 from orchestration.defs.dbt.project import SEEDS_DIR, dbt_project
+from orchestration.defs.exports.crm import export_crm_properties
 from orchestration.defs.ingestion.contract import load_contracts
 from orchestration.defs.ingestion.freshness import load_expectations, source_freshness
 from orchestration.defs.ingestion.landing import find_landing_files
@@ -76,6 +79,10 @@ def main() -> int:
         return 1
     rows = publish(settings.warehouse_path, settings.serving_path, "plain", settings.memory_limit, settings.spill_dir)
     print(f"published {rows['account_health_history']:,} account-days")
+    with warehouse.connect() as con:
+        print(deliver_alerts(con, load_delivery_settings(con), os.environ).describe())
+        exported = export_crm_properties(con, settings.crm_export_dir, dt.datetime.now(dt.UTC))
+    print(f"CRM export: {exported.exported} of {exported.accounts} account(s) changed")
     return 0
 
 
