@@ -1,9 +1,11 @@
 """The short report `make run` prints: what was scored, how the portfolio splits, who needs help first."""
 
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+
+from orchestration.score_display import cut_to_one_decimal
 
 SCORES = "marts.account_health_scores"
 
@@ -12,8 +14,7 @@ def _cell(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, float | Decimal):
-        # Truncated, not rounded: 39.99 is red and must not print as 40.0.
-        return str(Decimal(str(value)).quantize(Decimal("0.1"), rounding=ROUND_DOWN))
+        return str(cut_to_one_decimal(value))
     return str(value)
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from babel.dates import format_date
 from babel.numbers import format_decimal, format_percent
+
+from orchestration.score_display import cut_to_one_decimal
 
 # Measure units shown as a percentage of their absolute value, as the dbt macro format_measure_value does.
 PERCENT_UNITS = {"ratio", "change"}
@@ -39,8 +41,7 @@ class Formatter:
     def score(self, value: float) -> str:
         """A score with one decimal, cut off rather than rounded as everywhere the project prints a score: 39.96
         is red and must not read 40.0, the start of yellow. 38.2, 38,2."""
-        cut = Decimal(repr(float(value))).quantize(Decimal("0.1"), rounding=ROUND_DOWN)
-        return format_decimal(cut, "0.0", locale=self.locale)
+        return format_decimal(cut_to_one_decimal(value), "0.0", locale=self.locale)
 
     def signed_score(self, value: float) -> str:
         """A change of score with its sign: +4.3, −6.1 (0.0 when it rounds to nothing)."""

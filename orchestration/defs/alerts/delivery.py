@@ -28,6 +28,8 @@ from urllib.parse import urlsplit
 import duckdb
 import requests
 
+from orchestration.score_display import cut_to_one_decimal
+
 LOG_TABLE = "alerts.webhook_deliveries"
 SETTINGS_SEED = "seeds/delivery_settings.csv"
 # Fixed forever: idempotency keys derived from it must stay the same across runs and versions.
@@ -165,8 +167,9 @@ def alert_body(alert: Mapping[str, object], key: str) -> dict[str, object]:
     fields = {name: _json_value(alert.get(name)) for name in ALERT_FIELDS}
     marker = SEVERITY_MARKERS.get(str(fields["severity"]), "")
     message = _slack_escape(str(fields["message"] or ""))
+    score = "none" if fields["health_score"] is None else cut_to_one_decimal(fields["health_score"])
     context = (
-        f"{_slack_escape(str(fields['rule']))} · {fields['severity']} · score {fields['health_score']} "
+        f"{_slack_escape(str(fields['rule']))} · {fields['severity']} · score {score} "
         f"({fields['health_band']}) · CSM {_slack_escape(str(fields['csm_owner'] or 'none'))} · "
         f"raised {fields['raised_on']}"
     )
