@@ -197,7 +197,8 @@ def test_a_synthetic_report_words_strengths_and_risks_and_hides_the_csm_rating()
     assert "Ihr Team hat unseren Support mit 4,6 von 5 bewertet." in text
     # The CSM's rating costs the most points but is never shown to the customer.
     assert "CSM" not in text and "1 von 5" not in text
-    assert "55,3" in text and "−7,5 Punkte in 30 Tagen" in text and "Wir rufen Sie an." in text
+    # The score 55.25 is cut off, its change -7.45 rounded.
+    assert "55,2" in text and "−7,5 Punkte in 30 Tagen" in text and "Wir rufen Sie an." in text
 
 
 def test_a_band_without_wording_and_an_unhealthy_account_without_steps_are_refused():

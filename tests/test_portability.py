@@ -17,17 +17,20 @@ DUCKDB_ONLY = {
     r"\*\s*(exclude|replace)\s*\(": "select * exclude/replace: list the columns",
     r"\bstring_agg\s*\(|\blist_\w+\s*\(|\blist\s*\(": "DuckDB aggregates: use dbt.listagg or ordered_listagg",
     r"\bdate_diff\s*\(|\bdate_add\s*\(|\bdate_sub\s*\(": "date functions: use dbt.datediff / dbt.dateadd",
-    r"->|\blambda\b": "lambdas: not in Spark SQL",
+    r"->(?=[^']*(?:'[^']*'[^']*)*$)|\blambda\b": "lambdas: not in Spark SQL",
     r"'\\{1,2}n'": "'\\n' is a line break on Spark but two characters on DuckDB: use chr(10)",
 }
 # dbt-spark's dateadd multiplies the amount as written: 'n + 1' years becomes 'n + 1*12' months.
 UNBRACKETED_DATEADD = re.compile(r"dateadd\(\s*'(\w+)',\s*'([^'(][^']*[-+*/][^']*)'", re.S)
 DUCKDB_MACRO = re.compile(r"{%-?\s*macro\s+duckdb__.*?{%-?\s*endmacro\s*-?%}", re.S)
+# Jinja statements ({% for i in range(3) %}) are Python-like templating, not SQL either engine runs.
+JINJA_STATEMENT = re.compile(r"{%.*?%}", re.S)
 
 
 def portability_problems(text: str) -> list[str]:
     text = DUCKDB_MACRO.sub(lambda m: "\n" * m.group(0).count("\n"), text)
     text = re.sub(r"--[^\n]*|{#.*?#}", lambda m: re.sub(r"[^\n]", " ", m.group(0)), text, flags=re.S)
+    text = JINJA_STATEMENT.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
     checks = [(re.compile(pattern, re.I), reason) for pattern, reason in DUCKDB_ONLY.items()]
     checks.append((UNBRACKETED_DATEADD, "bracket the dateadd amount, '(...)'"))
     return [
@@ -71,6 +74,7 @@ def test_project_sql_is_portable():
         "select string_agg(a, ',') from t",
         "select date_diff('day', a, b) from t",
         "select list_transform(xs, x -> x + 1) from t",
+        "select 'a -> b' as arrow, transform(xs, x -> x + 1) from t",  # a lambda after a string with an arrow
         "select {{ dbt.listagg('a', \"'\\n'\") }} from t",
         "select {{ dbt.dateadd('year', 'floor(d / 365.25) + 1', 'start_date') }} from t",
     ],
@@ -84,5 +88,6 @@ def test_duckdb_macros_comments_and_bracketed_amounts_are_allowed():
     {% macro duckdb__median(expression) %} median({{ expression }})::double {% endmacro %}
     -- a comment may say string_agg or qualify
     select {{ dbt.dateadd('day', '(1 - ' ~ days ~ ')', end_date) }}, {{ dbt.dateadd('day', -7, 'd') }}
+    {%- for rank in range(1, 4) %}, 'before -> after' as arrow_{{ rank }}{% endfor %}
     """
     assert portability_problems(sql) == []

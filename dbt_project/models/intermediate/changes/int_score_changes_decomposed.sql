@@ -55,7 +55,7 @@ changes as (
             {%- endfor %}
         end as score_change,
         history.cap_adjustment,
-        cast({{ dbt.dateadd('day', '-1 * windows.window_days', 'history.score_date') }} as date) as comparison_date,
+        cast({{ dbt.dateadd('day', '(-1 * windows.window_days)', 'history.score_date') }} as date) as comparison_date,
         history.score_date
     from history
     cross join windows

@@ -60,7 +60,7 @@ changes as (
             when windows.window_days = {{ days }} then history.{{ column }}
             {%- endfor %}
         end as score_change,
-        cast({{ dbt.dateadd('day', '-1 * windows.window_days', 'history.score_date') }} as date) as comparison_date,
+        cast({{ dbt.dateadd('day', '(-1 * windows.window_days)', 'history.score_date') }} as date) as comparison_date,
         history.score_date
     from history
     cross join windows
