@@ -80,6 +80,27 @@ def test_every_current_red_account_has_one_open_entered_red_alert(sample):
     assert not raised_when_not_red
 
 
+def test_entered_red_messages_state_the_scores_of_that_day_and_a_week_before_cut_to_one_decimal(sample):
+    """The figures in a message are the history's, cut off to one decimal as every score the project shows."""
+    import re
+    from decimal import Decimal
+
+    from orchestration.score_display import cut_to_one_decimal
+
+    alerts = rows(
+        sample,
+        "select alerts.message, history.health_score, history.health_score - history.change_7d "
+        "from marts.health_alerts as alerts inner join marts.account_health_history as history "
+        "on alerts.account_id = history.account_id and alerts.raised_on = history.score_date "
+        "where alerts.rule = 'entered_red' and history.change_7d is not null",
+    )
+    assert len(alerts) > 50
+    for message, score, week_before in alerts:
+        stated = re.search(r"health (\d+\.\d) \((\d+\.\d) seven days before\)", message)
+        assert stated, message
+        assert (Decimal(stated[1]), Decimal(stated[2])) == (cut_to_one_decimal(score), cut_to_one_decimal(week_before))
+
+
 def test_score_drops_are_raised_on_a_day_the_score_fell_by_the_threshold(sample):
     wrong = rows(
         sample,

@@ -34,7 +34,7 @@ final as (
         scores.top_driver,
         scores.top_driver_reason,
         primary_actions.action as next_action,
-        scores.health_score,
+        {{ cut_score('scores.health_score') }} as health_score,
         scores.change_30d,
         churn_risk.churn_probability_horizon as churn_probability,
         primary_actions.due_date as next_action_due_date,
