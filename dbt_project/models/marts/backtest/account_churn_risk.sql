@@ -12,6 +12,7 @@
     unique_key=['account_id', 'score_date'],
     incremental_strategy=('merge' if target.type == 'spark' else 'delete+insert'),
     full_refresh=var('rebuild_history', false),
+    on_schema_change='append_new_columns',
     tags=['churn_risk'],
 ) }}
 

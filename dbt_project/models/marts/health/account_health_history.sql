@@ -19,6 +19,12 @@ config as (
     select distinct config_version from {{ ref('int_scorecard_config_rows') }}
 ),
 
+-- The account's attributes as the CRM knew them on each day, so questions over time ("ARR by band at the
+-- end of last quarter", "a CSM's red accounts in June") need no join.
+versions as (
+    select * from {{ ref('int_account_versions_recorded') }}
+),
+
 earlier_scores as (
     select account_id, score_date, health_score from scored
     {%- if is_incremental() %}
@@ -48,7 +54,12 @@ final as (
         with_changes.account_id || '|' || cast(with_changes.score_date as {{ dbt.type_string() }})
             as account_day_id,
         with_changes.account_id,
+        versions.account_name,
         with_changes.segment,
+        versions.plan_name,
+        versions.country_code,
+        versions.currency_code,
+        versions.csm_owner,
         with_changes.lifecycle_stage,
         with_changes.scorecard,
         bands.band as health_band,
@@ -81,10 +92,17 @@ final as (
         with_changes.payment_contribution,
         with_changes.feedback_contribution,
         with_changes.milestones_contribution,
+        versions.arr_amount,
+        versions.licensed_seats,
+        versions.contract_start_date,
+        versions.renewal_date,
         with_changes.score_date,
         cast({{ dbt.current_timestamp() }} as timestamp) as scored_at
     from with_changes
     cross join config
+    left join versions
+        on with_changes.account_id = versions.account_id
+        and {{ version_valid_on('versions', 'with_changes.score_date') }}
     left join {{ ref('health_bands') }} as bands
         on with_changes.health_score >= bands.min_score
         and (with_changes.health_score < bands.max_score
