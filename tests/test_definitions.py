@@ -123,3 +123,13 @@ def test_publishing_depends_on_every_public_mart(defs):
     parents = graph.get(dg.AssetKey(["serving", "health_score_marts"])).parent_keys
     assert dg.AssetKey(["marts", "account_health_scores"]) in parents
     assert dg.AssetKey(["marts", "account_health_history"]) in parents
+
+
+def test_mart_assets_carry_typed_described_columns(defs):
+    """The Dagster catalogue shows each mart's columns with the contract's types and descriptions."""
+    node = defs.resolve_asset_graph().get(dg.AssetKey(["marts", "account_health_scores"]))
+    schema = node.metadata["dagster/column_schema"]
+    columns = {column.name: column for column in schema.columns}
+    assert columns["health_score"].type == "decimal(10, 6)"
+    assert columns["health_band"].type == "string" and columns["health_band"].description.startswith("red, yellow")
+    assert all(column.type != "?" and column.description for column in schema.columns)

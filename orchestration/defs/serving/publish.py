@@ -9,6 +9,9 @@ The two history tables grow by a day per refresh, so a publication starts from a
 serving file and rewrites only the days scored since it (rows carry `scored_at`; the publication records
 the newest one it holds). Every other table is small and copied whole. Without a usable previous file, or
 when the columns changed, everything is copied.
+
+The tables keep the comments dbt wrote from the model descriptions (persist_docs), so a BI tool browsing the
+serving file sees what each table and column means.
 """
 
 import os
@@ -77,6 +80,31 @@ def _publish_table(con: duckdb.DuckDBPyConnection, published: str, table: str, d
     con.execute(f"insert into marts.{table} select * from {source} where {day_column} in ({rescored})", [through])
 
 
+def _sql_text(text: str | None) -> str:
+    """`text` as an SQL string literal (COMMENT ON takes no parameters), or null."""
+    return "null" if text is None else "'" + text.replace("'", "''") + "'"
+
+
+def _copy_comments(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Gives `marts.<table>` the table and column comments of the warehouse's (a copy by `create table as`
+    keeps none); a description removed there is removed here too."""
+    table_comment = con.execute(
+        "select comment from duckdb_tables() where database_name = 'working' and schema_name = 'marts' "
+        "and table_name = ? union all "
+        "select comment from duckdb_views() where database_name = 'working' and schema_name = 'marts' "
+        "and view_name = ?",
+        [table, table],
+    ).fetchone()[0]
+    con.execute(f"comment on table marts.{table} is {_sql_text(table_comment)}")
+    columns = con.execute(
+        "select column_name, comment from duckdb_columns() where database_name = 'working' "
+        "and schema_name = 'marts' and table_name = ?",
+        [table],
+    ).fetchall()
+    for column, comment in columns:
+        con.execute(f'comment on column marts.{table}."{column}" is {_sql_text(comment)}')
+
+
 def partial_file(serving: Path, pid: int) -> Path:
     """Where process `pid` builds the next version of `serving` before renaming it over it."""
     return serving.with_name(f".{serving.name}.{pid}.partial")
@@ -120,6 +148,7 @@ def publish(warehouse: Path, serving: Path, run_id: str, memory_limit: str, spil
             con.execute("create schema if not exists marts")
             for table, day_column in PUBLISHED_TABLES.items():
                 _publish_table(con, published, table, day_column)
+                _copy_comments(con, table)
                 rows[table] = con.execute(f"select count(*) from marts.{table}").fetchone()[0]
             con.execute(
                 "create or replace table marts.publication as select ? as run_id, "
