@@ -25,6 +25,10 @@ versions as (
     select * from {{ ref('int_account_versions_recorded') }}
 ),
 
+exchange_rates as (
+    select * from {{ ref('int_exchange_rates_dated') }}
+),
+
 earlier_scores as (
     select account_id, score_date, health_score from scored
     {%- if is_incremental() %}
@@ -59,6 +63,7 @@ final as (
         versions.plan_name,
         versions.country_code,
         versions.currency_code,
+        {{ reporting_currency_code() }} as reporting_currency_code,
         versions.csm_owner,
         with_changes.lifecycle_stage,
         with_changes.scorecard,
@@ -93,6 +98,7 @@ final as (
         with_changes.feedback_contribution,
         with_changes.milestones_contribution,
         versions.arr_amount,
+        {{ to_reporting_currency('versions.arr_amount', 'exchange_rates') }} as arr_reporting_amount,
         versions.licensed_seats,
         versions.contract_start_date,
         versions.renewal_date,
@@ -103,6 +109,9 @@ final as (
     left join versions
         on with_changes.account_id = versions.account_id
         and {{ version_valid_on('versions', 'with_changes.score_date') }}
+    left join exchange_rates
+        on versions.currency_code = exchange_rates.currency_code
+        and {{ exchange_rate_valid_on('exchange_rates', 'with_changes.score_date') }}
     left join {{ ref('health_bands') }} as bands
         on with_changes.health_score >= bands.min_score
         and (with_changes.health_score < bands.max_score
