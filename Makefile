@@ -8,7 +8,7 @@ export DAGSTER_HOME ?= $(abspath .dagster)
 export HEALTHSCORE_WAREHOUSE ?= $(abspath warehouse/healthscore.duckdb)
 export HEALTHSCORE_LANDING_DIR ?= $(abspath seeds/landing)
 
-.PHONY: install run dev test lint sample bench erase apply-weights reports report-screenshots lock clean
+.PHONY: install run dev test lint sample bench erase apply-weights reports report-screenshots docs analysis lock clean
 
 install: $(VENV)/.installed $(DAGSTER_HOME)/dagster.yaml
 
@@ -43,6 +43,17 @@ lint: install
 # smaller: make bench BENCH_ARGS="--accounts 300"; only the logs stay in data/bench unless --keep.
 bench: install
 	$(BIN)/python -m orchestration.bench $(BENCH_ARGS)
+
+# The dbt docs (models, columns, tests, lineage from landing files to the dashboard pages) on
+# http://127.0.0.1:8080, with the warehouse this checkout uses; DOCS_PORT=8081 for another port.
+docs: install
+	$(BIN)/python -m orchestration.docs $(if $(DOCS_PORT),--port $(DOCS_PORT))
+
+# Runs an analysis of dbt_project/analyses/ on the published scores (read-only) and prints it: make analysis
+# NAME=biggest_score_drops; VARS="account_id=ACC-00042" sets its vars, CSV=out.csv writes the rows to a file;
+# without NAME, lists the analyses.
+analysis: install
+	$(BIN)/python -m orchestration.analyses $(NAME) $(foreach var,$(VARS),--var '$(var)') $(if $(CSV),--csv '$(CSV)')
 
 # Erases a person or an account on request (GDPR Art. 17): make erase EMAIL=jane@example.com, or ACCOUNT=ACC-00042.
 erase: install

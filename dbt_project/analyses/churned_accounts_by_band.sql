@@ -1,6 +1,6 @@
 -- How well does the score separate accounts that left from those that stayed? Churned accounts are
 -- scored on their last day as customers, so their band is what a CSM saw just before the cancellation.
--- Compile with `dbt compile --select churned_accounts_by_band` and run the SQL in target/compiled.
+-- Run it with `make analysis NAME=churned_accounts_by_band` (orchestration/analyses.py).
 select
     health_band,
     count(*) as accounts,
