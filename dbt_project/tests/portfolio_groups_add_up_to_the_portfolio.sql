@@ -2,7 +2,7 @@
 -- portfolio row (accounts, bands, ARR, answers, ratings, churn cohort, retention ARR), and so do the
 -- scorecard rows for the day figures; their window counts cannot exceed the portfolio's.
 {%- set additive = [
-    'account_count', 'unscored_account_count', 'green_account_count', 'yellow_account_count',
+    'account_count', 'unscored_account_count', 'total_health_score', 'green_account_count', 'yellow_account_count',
     'red_account_count', 'arr_reporting_amount', 'arr_at_risk_reporting_amount', 'yellow_arr_reporting_amount',
 ] %}
 {%- set window_counts = [

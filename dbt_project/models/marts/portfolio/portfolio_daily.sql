@@ -82,6 +82,7 @@ day_figures as (
         count(health_score) as account_count,
         count(*) - count(health_score) as unscored_account_count,
         -- Summed as decimals: a sum of doubles depends on the order threads add them in.
+        sum(health_score) as total_health_score,
         cast(sum(health_score) / count(health_score) as decimal(10, 6)) as average_health_score,
         cast({{ median('health_score') }} as decimal(10, 6)) as median_health_score,
         count(case when health_band = 'green' then 1 end) as green_account_count,
@@ -317,6 +318,7 @@ final as (
         cast(coalesce(day_figures.unscored_account_count, 0) as {{ dbt.type_int() }}) as unscored_account_count,
         day_figures.average_health_score,
         day_figures.median_health_score,
+        cast(coalesce(day_figures.total_health_score, 0) as decimal(18, 6)) as total_health_score,
         cast(coalesce(day_figures.green_account_count, 0) as {{ dbt.type_int() }}) as green_account_count,
         cast(coalesce(day_figures.yellow_account_count, 0) as {{ dbt.type_int() }}) as yellow_account_count,
         cast(coalesce(day_figures.red_account_count, 0) as {{ dbt.type_int() }}) as red_account_count,
