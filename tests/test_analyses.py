@@ -6,6 +6,7 @@ import pytest
 from orchestration.analyses import analysis_names, compile_analyses, connect_read_only, question
 
 STARTING_POINTS = {
+    "portfolio_overview",
     "arr_at_risk_by_csm",
     "biggest_score_drops",
     "health_by_cohort_and_segment",

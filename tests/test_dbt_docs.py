@@ -9,8 +9,10 @@ from orchestration.settings import DBT_PROJECT_DIR
 
 # The dashboard pages and the marts each reads (the dashboard's pages, orchestration/dashboard).
 PAGES = {
+    "portfolio_overview": {"portfolio_daily"},
     "at_risk_accounts": {"account_health_scores", "account_actions", "health_alerts"},
     "account_drill_down": {"account_health_history", "fct_health_score_contributions", "account_score_changes"},
+    "benchmarks": {"portfolio_benchmarks"},
 }
 
 
