@@ -27,6 +27,7 @@ Derived columns: besides those pseudonyms, survey comments get their language an
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import os
@@ -171,6 +172,9 @@ class FileLoad:
     """Erased addresses cleared from rows that load (an account's contact, mentions in free text)."""
     rows_erased: int = 0
     """Rows set aside because their person or account was erased on request; part of rows_rejected."""
+    unknown_parents: tuple[str, ...] = ()
+    """Rows loaded now without the parent they named, which the file lacks (hierarchy.py), as messages; not
+    kept in the manifest, so reported by the load that read the file."""
 
 
 @dataclass
@@ -203,6 +207,10 @@ class SourceLoad:
     @property
     def values_cleared(self) -> int:
         return sum(f.values_cleared for f in self.files)
+
+    @property
+    def unknown_parents(self) -> list[str]:
+        return [message for f in self.files for message in f.unknown_parents]
 
     @property
     def changed(self) -> list[FileLoad]:
@@ -308,7 +316,10 @@ class RawStore:
         checked: CheckedFile = check_staged_file(self.con, contract, display, is_csv, rules, now)
         protected = protect_checked_file(self.con, contract, checked.extra_columns, self.pseudonymiser, self.suppressed)
         if protected.rows_erased:
-            checked = summarise_checked_file(self.con, contract, display, checked.extra_columns)
+            checked = dataclasses.replace(
+                summarise_checked_file(self.con, contract, display, checked.extra_columns),
+                unknown_parents=checked.unknown_parents,
+            )
         # After the erasures: a comment cleared for mentioning an erased address is not scored.
         score_checked_file(self.con, contract)
         directory = self._source_dir(contract.name)
@@ -367,6 +378,7 @@ class RawStore:
             is_new=True,
             values_cleared=protected.values_cleared,
             rows_erased=protected.rows_erased,
+            unknown_parents=checked.unknown_parents,
         )
 
     def _write(self, query: str, destination: Path) -> None:
