@@ -292,13 +292,15 @@ class RawStore:
         return result
 
     def _stored_before_derived_columns(self, contract: SourceContract, stored: FileLoad) -> bool:
-        """Whether a file was stored by a loader without a derived column (pseudonyms, comment sentiment) or
-        erasure keys: it is read again."""
+        """Whether a file was stored by a loader without a contract column, a derived column (pseudonyms,
+        comment sentiment) or erasure keys: it is read again."""
 
         def columns(path: str) -> set[str]:
             return {name for (name,) in self.con.execute("select name from parquet_schema(?)", [path]).fetchall()}
 
-        if not {name for name, _ in derived_columns(contract)} <= columns(stored.raw_file):
+        # A contract column added since (an account's parent) must be in the file for the view to name it.
+        wanted = {*contract.column_names, *(name for name, _ in derived_columns(contract))}
+        if not wanted <= columns(stored.raw_file):
             return True
         return stored.rejected_file is not None and ERASURE_KEYS_COLUMN not in columns(stored.rejected_file)
 

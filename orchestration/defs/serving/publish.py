@@ -43,6 +43,7 @@ PUBLISHED_TABLES = {
     "expansion_candidates": None,
     "health_alerts": None,
     "account_actions": None,
+    "parent_account_health": "score_date",
 }
 HISTORY_TABLES = [table for table, day in PUBLISHED_TABLES.items() if day]
 
