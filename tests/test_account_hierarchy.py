@@ -4,6 +4,8 @@ marts.parent_account_health rolls the children's scores up to every parent as a 
 import datetime as dt
 from pathlib import Path
 
+import duckdb
+import pandas as pd
 import pytest
 
 from orchestration.defs.ingestion.contract import load_contracts
@@ -11,6 +13,7 @@ from orchestration.defs.ingestion.hierarchy import find_cycles
 from orchestration.defs.ingestion.landing import find_landing_files
 from orchestration.defs.ingestion.load_rules import load_rules
 from orchestration.defs.ingestion.raw_store import RawStore, SourceLoad
+from orchestration.settings import REPO_ROOT
 
 CONTRACTS = load_contracts()
 NOW = dt.datetime(2026, 11, 1, 12, 0)
@@ -92,3 +95,80 @@ def test_a_broken_hierarchy_counts_against_the_load_limit(con, tmp_path, broken)
     accounts_file(tmp_path / "landing", broken)
     result = load_accounts(con, tmp_path / "landing")
     assert result.rows_loaded == 0 and result.rejected_share == 1.0
+
+
+def _rates_to_reporting(day: dt.date) -> dict[str, float]:
+    """Factor per currency into the reporting currency on `day`, by hand from the seeds (through the euro)."""
+    rates = pd.read_csv(REPO_ROOT / "seeds" / "exchange_rates.csv", parse_dates=["valid_from_date"])
+    settings = pd.read_csv(REPO_ROOT / "seeds" / "currency_settings.csv")
+    reporting = settings.loc[settings["setting"] == "reporting_currency_code", "value"].item()
+    valid = rates[rates["valid_from_date"] <= pd.Timestamp(day)].sort_values("valid_from_date")
+    units = valid.groupby("currency_code")["units_per_eur"].last()
+    return {currency: units[reporting] / per_eur for currency, per_eur in units.items()}
+
+
+def test_the_sample_roll_up_equals_a_hand_computation_from_the_history(sample_run):
+    """Every family and day of the committed sample: the ARR-weighted mean over the parent and every account below
+    it, weakest child and counts, recomputed in pandas from the published history and account versions."""
+    assert sample_run.run.returncode == 0, sample_run.run.stdout[-3000:]
+    with duckdb.connect(str(sample_run.serving), read_only=True) as con:
+        history = con.execute("select account_id, health_score, score_date from marts.account_health_history").df()
+        # The sample is one export: one version per account, valid on every day.
+        versions = con.execute(
+            "select account_id, parent_account_id, arr_amount, currency_code from marts.dim_account_versions"
+        ).df()
+        mart = con.execute("select * from marts.parent_account_health").df()
+    assert versions["account_id"].is_unique
+    parents = dict(zip(versions["account_id"], versions["parent_account_id"], strict=True))
+    below: dict[str, set[str]] = {}
+    for account, parent in parents.items():
+        while isinstance(parent, str):
+            below.setdefault(parent, set()).add(account)
+            parent = parents[parent]
+    assert len(below) == 18 and sum(map(len, below.values())) > 60  # grandchildren count for two parents
+
+    accounts = versions.set_index("account_id")
+    rates = {day: _rates_to_reporting(day) for day in history["score_date"].dt.date.unique()}
+    days = history.assign(score_date=history["score_date"].dt.date).groupby("score_date")
+    expected = []
+    for day, rows in days:
+        scores = dict(zip(rows["account_id"], rows["health_score"], strict=True))
+        for parent, family in below.items():
+            children = [a for a in family if a in scores]
+            if not children:
+                continue
+            members = children + ([parent] if parent in scores else [])
+            arr = {
+                a: round(float(accounts.at[a, "arr_amount"]) * rates[day][accounts.at[a, "currency_code"]], 2)
+                for a in members
+            }
+            scored = [a for a in members if pd.notna(scores[a])]
+            weight = sum(arr[a] for a in scored)
+            score = (
+                sum(float(scores[a]) * arr[a] for a in scored) / weight
+                if weight > 0
+                else (sum(float(scores[a]) for a in scored) / len(scored) if scored else None)
+            )
+            scored_children = sorted((float(scores[a]), a) for a in children if pd.notna(scores[a]))
+            expected.append(
+                {
+                    "parent_account_id": parent,
+                    "score_date": day,
+                    "expected_score": score,
+                    "expected_weakest": scored_children[0][1] if scored_children else None,
+                    "expected_children": len(children),
+                    "expected_arr": round(sum(arr.values()), 2),
+                }
+            )
+    expected = pd.DataFrame(expected)
+    mart["score_date"] = mart["score_date"].dt.date
+    joined = expected.merge(mart, on=["parent_account_id", "score_date"], how="outer", indicator=True)
+    assert (joined["_merge"] == "both").all(), joined[joined["_merge"] != "both"].head()
+    assert len(joined) > 4000
+    assert (joined["health_score"].astype(float) - joined["expected_score"]).abs().max() < 1e-5
+    named = joined["weakest_child_account_id"].fillna("none") == joined["expected_weakest"].fillna("none")
+    assert named.all(), joined.loc[
+        ~named, ["parent_account_id", "score_date", "weakest_child_account_id", "expected_weakest"]
+    ]
+    assert (joined["child_account_count"] == joined["expected_children"]).all()
+    assert (joined["arr_reporting_amount"].astype(float) - joined["expected_arr"]).abs().max() < 0.005
