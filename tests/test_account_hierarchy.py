@@ -13,6 +13,8 @@ from orchestration.defs.ingestion.hierarchy import find_cycles
 from orchestration.defs.ingestion.landing import find_landing_files
 from orchestration.defs.ingestion.load_rules import load_rules
 from orchestration.defs.ingestion.raw_store import RawStore, SourceLoad
+from orchestration.defs.privacy.erasure import ErasureRequest, WarehouseFiles, erase
+from orchestration.defs.privacy.keys import ACCOUNT
 from orchestration.settings import REPO_ROOT
 
 CONTRACTS = load_contracts()
@@ -172,3 +174,28 @@ def test_the_sample_roll_up_equals_a_hand_computation_from_the_history(sample_ru
     ]
     assert (joined["child_account_count"] == joined["expected_children"]).all()
     assert (joined["arr_reporting_amount"].astype(float) - joined["expected_arr"]).abs().max() < 0.005
+
+
+def test_erasing_a_parent_account_clears_it_from_its_children_who_stay(tmp_path):
+    """Erasure (GDPR Art. 17) of an account that heads a family: its children keep their rows and scores but no
+    longer name it, in the raw files and in warehouse tables such as the account versions; a reload of the
+    same export keeps it out."""
+    landing = tmp_path / "landing"
+    accounts_file(landing, {"P": "", "C1": "P", "C2": "P", "O": ""})
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as con:
+        load_accounts(con, landing)
+        # A warehouse table naming the parent beside each account's own id, as the account versions do.
+        con.execute("create schema intermediate")
+        con.execute("create table intermediate.versions as select account_id, parent_account_id from raw.accounts")
+    files = WarehouseFiles(tmp_path / "warehouse.duckdb", tmp_path / "raw", tmp_path / "serving" / "healthscore.duckdb")
+    report = erase(ErasureRequest(ACCOUNT, "P", "dpo", "CASE-7"), files)
+    assert report.rows_removed == 2  # P's row in raw and in the versions table
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as con:
+        expected = [("C1", None), ("C2", None), ("O", None)]
+        assert con.execute("select account_id, parent_account_id from raw.accounts order by 1").fetchall() == expected
+        assert con.execute("select * from intermediate.versions order by 1").fetchall() == expected
+        (landing / "accounts.csv").write_text((landing / "accounts.csv").read_text() + "\n")  # changed: read again
+        result = load_accounts(con, landing)
+        assert con.execute("select account_id, parent_account_id from raw.accounts order by 1").fetchall() == expected
+        assert sum(f.rows_erased for f in result.files) == 1
+        assert not result.unknown_parents  # cleared as erased, not reported as a parent the file lacks
