@@ -18,6 +18,7 @@ HISTORY_ATTRIBUTES = (
     "country_code",
     "currency_code",
     "csm_owner",
+    "parent_account_id",
     "arr_amount",
     "licensed_seats",
     "contract_start_date",

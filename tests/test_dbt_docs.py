@@ -13,6 +13,7 @@ PAGES = {
     "at_risk_accounts": {"account_health_scores", "account_actions", "health_alerts"},
     "account_drill_down": {"account_health_history", "fct_health_score_contributions", "account_score_changes"},
     "benchmarks": {"portfolio_benchmarks"},
+    "account_hierarchies": {"parent_account_health"},
 }
 
 

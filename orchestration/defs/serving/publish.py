@@ -50,6 +50,7 @@ PUBLISHED_TABLES = {
     "portfolio_benchmarks": None,
     # The semantic layer's calendar, for MetricFlow on the published file (orchestration/semantic_layer.py).
     "time_spine_daily": None,
+    "parent_account_health": "score_date",
 }
 HISTORY_TABLES = [table for table, day in PUBLISHED_TABLES.items() if day]
 

@@ -65,6 +65,7 @@ final as (
         versions.currency_code,
         {{ reporting_currency_code() }} as reporting_currency_code,
         versions.csm_owner,
+        versions.parent_account_id,
         with_changes.lifecycle_stage,
         with_changes.scorecard,
         bands.band as health_band,
