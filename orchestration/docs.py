@@ -26,13 +26,17 @@ def dbt_command(*args: str, target_path: Path | None = None) -> list[str]:
     return command
 
 
-def generate_args(warehouse_exists: bool) -> list[str]:
-    """`dbt docs generate` with a catalogue from the warehouse, or, without one, from the project alone: no
-    compilation (some models read settings from the warehouse when they compile), no catalogue queries, so
-    nothing opens (and thereby creates) the warehouse file."""
-    if warehouse_exists:
-        return ["docs", "generate"]
-    return ["docs", "generate", "--no-compile", "--empty-catalog", "--no-populate-cache"]
+# What `dbt docs generate` is asked for, best first. Compiling shows each model's SQL as it runs, but some models
+# read settings from the warehouse when they compile, which fails while a refresh holds the warehouse or when it
+# was built by older code (a seed it lacks); without compiling, the catalogue still reads the built tables. From
+# the project alone, no catalogue query opens (and thereby creates) the warehouse file.
+COMPILED = ["docs", "generate"]
+WITH_CATALOGUE = ["docs", "generate", "--no-compile"]
+PROJECT_ONLY = ["docs", "generate", "--no-compile", "--empty-catalog", "--no-populate-cache"]
+
+
+def generate_attempts(warehouse_exists: bool) -> list[list[str]]:
+    return [COMPILED, WITH_CATALOGUE, PROJECT_ONLY] if warehouse_exists else [PROJECT_ONLY]
 
 
 def generate(target_path: Path | None = None) -> Path:
@@ -40,16 +44,17 @@ def generate(target_path: Path | None = None) -> Path:
     settings = load_settings()
     warehouse_exists = settings.warehouse_path.is_file()
     if not warehouse_exists:
-        print(f"No warehouse at {settings.warehouse_path} yet: docs without the built tables' catalogue.")
-        # The manifest that the docs show comes from a parse when nothing is compiled.
-        subprocess.run(dbt_command("parse", target_path=target_path), check=True)
-    completed = subprocess.run(dbt_command(*generate_args(warehouse_exists), target_path=target_path))
-    if completed.returncode != 0 and warehouse_exists:
-        # Most likely a refresh holds the warehouse (DuckDB allows one writer): docs from the project alone.
-        print("dbt could not read the warehouse (is a refresh running?): docs without its catalogue.")
-        completed = subprocess.run(dbt_command(*generate_args(False), target_path=target_path))
-    completed.check_returncode()
-    return target_path or DBT_PROJECT_DIR / "target"
+        print(f"No warehouse at {settings.warehouse_path} yet (make run builds it): docs from the project alone.")
+    attempts = generate_attempts(warehouse_exists)
+    for number, args in enumerate(attempts, start=1):
+        if "--no-compile" in args:
+            # Without compiling, the docs show the manifest of a parse.
+            subprocess.run(dbt_command("parse", target_path=target_path), check=True)
+        if subprocess.run(dbt_command(*args, target_path=target_path)).returncode == 0:
+            return target_path or DBT_PROJECT_DIR / "target"
+        if number < len(attempts):
+            print(f"dbt docs generate failed (see above); trying: dbt {' '.join(attempts[number])}")
+    raise SystemExit("dbt could not generate the docs; see dbt's messages above.")
 
 
 def main(argv: list[str] | None = None) -> int:
