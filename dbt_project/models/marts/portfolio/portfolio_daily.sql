@@ -7,6 +7,7 @@
 -- ticket or cancellation counted in the group its account was in when it happened (churn: at the window's
 -- start); net revenue retention compares with the same day a year earlier. Like the history it summarises,
 -- it is incremental: a build deletes and recomputes the days the history (re)scored in it.
+-- depends_on: {{ ref('int_account_health_scored') }}
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
