@@ -192,3 +192,21 @@ def test_the_semantic_layer_passes_metricflow_validation():
     measure = next(m for m in manifest["semantic_models"][0]["measures"] if m["name"] == "scored_accounts")
     measure["non_additive_dimension"]["name"] = "scored_on"
     assert _validation(manifest).has_blocking_issues
+
+
+def test_make_metrics_prints_a_metric_per_group(sample_run, monkeypatch, capsys):
+    from orchestration.semantic_layer import main
+
+    monkeypatch.setenv("HEALTHSCORE_SERVING", str(sample_run.serving))
+    assert main(["nps", "red_share", "--by", "segment"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["day", "segment", "nps", "red_share"]
+    with duckdb.connect(str(sample_run.serving), read_only=True) as published:
+        expected = published.execute(
+            "select cast(score_date as varchar), dimension_value, nps from marts.portfolio_daily "
+            "where dimension = 'segment' and score_date = (select max(score_date) from marts.portfolio_daily) "
+            "order by dimension_value"
+        ).fetchall()
+    printed = [line.split() for line in lines[2:]]
+    assert [(day, segment) for day, segment, *_ in printed] == [(day, segment) for day, segment, _ in expected]
+    assert [float(nps) for _, _, nps, _ in printed] == pytest.approx([nps for _, _, nps in expected], abs=1e-4)
