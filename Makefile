@@ -8,7 +8,7 @@ export DAGSTER_HOME ?= $(abspath .dagster)
 export HEALTHSCORE_WAREHOUSE ?= $(abspath warehouse/healthscore.duckdb)
 export HEALTHSCORE_LANDING_DIR ?= $(abspath seeds/landing)
 
-.PHONY: install run dev test lint sample bench erase apply-weights reports report-screenshots docs analysis lock clean
+.PHONY: install run dev test lint sample bench metrics erase apply-weights reports report-screenshots docs analysis lock clean
 
 install: $(VENV)/.installed $(DAGSTER_HOME)/dagster.yaml
 
@@ -54,6 +54,13 @@ docs: install
 # without NAME, lists the analyses.
 analysis: install
 	$(BIN)/python -m orchestration.analyses $(NAME) $(foreach var,$(VARS),--var '$(var)') $(if $(CSV),--csv '$(CSV)')
+
+# The portfolio metrics of the semantic layer through MetricFlow, on the published scores (read-only): make metrics
+# lists them; make metrics METRICS="nps arr_at_risk" BY=segment FROM=2026-10-01 TO=2026-10-31 (default: the
+# whole portfolio on the latest day).
+metrics: install
+	$(BIN)/python -m orchestration.semantic_layer $(METRICS) $(if $(BY),--by $(BY)) $(if $(FROM),--from $(FROM)) \
+		$(if $(TO),--to $(TO))
 
 # Erases a person or an account on request (GDPR Art. 17): make erase EMAIL=jane@example.com, or ACCOUNT=ACC-00042.
 erase: install

@@ -3,8 +3,14 @@ queried through MetricFlow on a DuckDB connection, typically the published file 
 
 MetricFlow turns a metric request into SQL; this module only gives it a connection. Its own `mf` command does
 the same through the dbt profile, which points at the working warehouse (locked while a refresh runs) and
-checks PyPI for a newer version on every call."""
+checks PyPI for a newer version on every call.
 
+    python -m orchestration.semantic_layer                          lists the metrics
+    python -m orchestration.semantic_layer nps arr_at_risk --by segment
+    python -m orchestration.semantic_layer average_health_score --by csm_owner --from 2026-10-01 --to 2026-10-31
+"""
+
+import argparse
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -90,3 +96,56 @@ def query_metrics(
     )
     table = engine.query(request).result_df
     return [dict(zip(table.column_names, row, strict=True)) for row in table.rows]
+
+
+DIMENSIONS = ("portfolio", "segment", "csm_owner", "scorecard")
+
+
+def metric_descriptions(semantic_manifest: Path) -> dict[str, str]:
+    return {
+        metric["name"]: metric.get("description") or metric.get("label") or ""
+        for metric in json.loads(semantic_manifest.read_text())["metrics"]
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    from tabulate import tabulate
+
+    from orchestration.settings import load_settings
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("metrics", nargs="*", help="metric names; none lists them")
+    parser.add_argument("--by", choices=DIMENSIONS, default="portfolio", help="how to cut the portfolio")
+    parser.add_argument("--from", dest="start", help="first day (ISO date); default the latest published day")
+    parser.add_argument("--to", dest="end", help="last day (ISO date); default --from or the latest day")
+    args = parser.parse_args(argv)
+
+    manifest = default_semantic_manifest()
+    if not args.metrics:
+        print(tabulate(sorted(metric_descriptions(manifest).items()), headers=["metric", "what it is"]))
+        return 0
+    with duckdb.connect(str(load_settings().serving_path), read_only=True) as con:
+        latest = con.execute("select cast(max(score_date) as varchar) from marts.portfolio_daily").fetchone()[0]
+        start = args.start or latest
+        end = args.end or start
+        rows = query_metrics(
+            con,
+            args.metrics,
+            group_by=["metric_time__day", "portfolio_day__dimension_value"],
+            where=[
+                f"{{{{ Dimension('portfolio_day__dimension') }}}} = '{args.by}'",
+                f"{{{{ TimeDimension('metric_time', 'day') }}}} between '{start}' and '{end}'",
+            ],
+            semantic_manifest=manifest,
+        )
+    table = [
+        [row["metric_time__day"].date().isoformat(), row["portfolio_day__dimension_value"]]
+        + [row[metric] for metric in args.metrics]
+        for row in sorted(rows, key=lambda row: (row["metric_time__day"], row["portfolio_day__dimension_value"]))
+    ]
+    print(tabulate(table, headers=["day", args.by, *args.metrics]))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

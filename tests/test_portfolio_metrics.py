@@ -3,11 +3,14 @@ figures computed by hand from the account-level marts, staging and the seeds of 
 MetricFlow on the published file for one segment and day, and marts.portfolio_benchmarks for the portfolio."""
 
 import datetime as dt
+import json
 
 import duckdb
 import pytest
+from metricflow_semantic_interfaces.validations.semantic_manifest_validator import SemanticManifestValidator
+from metricflow_semantics.model.dbt_manifest_parser import parse_manifest_from_dbt_generated_manifest
 
-from orchestration.semantic_layer import query_metrics
+from orchestration.semantic_layer import default_semantic_manifest, query_metrics
 
 SEGMENT = "SMB"
 
@@ -172,3 +175,38 @@ def test_portfolio_benchmarks_rate_the_figures_by_hand(sample_run):
                 if b == benchmark and s == segment and (lo is None or value >= lo) and (hi is None or value < hi)
             ]
             assert [(rating, is_expected, low, high)] == (matching or [("no benchmark", True, None, None)])
+
+
+def _validation(manifest: dict):
+    parsed = parse_manifest_from_dbt_generated_manifest(manifest_json_string=json.dumps(manifest))
+    return SemanticManifestValidator().validate_semantic_manifest(parsed)
+
+
+def test_the_semantic_layer_passes_metricflow_validation():
+    """dbt parses the semantic models; MetricFlow's own rules go further (what `mf validate-configs` checks
+    without a warehouse). A measure that stops summing over days at a dimension the model lacks is refused."""
+    manifest = json.loads(default_semantic_manifest().read_text())
+    result = _validation(manifest)
+    assert not result.has_blocking_issues, [issue.message for issue in result.all_issues]
+
+    measure = next(m for m in manifest["semantic_models"][0]["measures"] if m["name"] == "scored_accounts")
+    measure["non_additive_dimension"]["name"] = "scored_on"
+    assert _validation(manifest).has_blocking_issues
+
+
+def test_make_metrics_prints_a_metric_per_group(sample_run, monkeypatch, capsys):
+    from orchestration.semantic_layer import main
+
+    monkeypatch.setenv("HEALTHSCORE_SERVING", str(sample_run.serving))
+    assert main(["nps", "red_share", "--by", "segment"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["day", "segment", "nps", "red_share"]
+    with duckdb.connect(str(sample_run.serving), read_only=True) as published:
+        expected = published.execute(
+            "select cast(score_date as varchar), dimension_value, nps from marts.portfolio_daily "
+            "where dimension = 'segment' and score_date = (select max(score_date) from marts.portfolio_daily) "
+            "order by dimension_value"
+        ).fetchall()
+    printed = [line.split() for line in lines[2:]]
+    assert [(day, segment) for day, segment, *_ in printed] == [(day, segment) for day, segment, _ in expected]
+    assert [float(nps) for _, _, nps, _ in printed] == pytest.approx([nps for _, _, nps in expected], abs=1e-4)
