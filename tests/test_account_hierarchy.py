@@ -199,3 +199,19 @@ def test_erasing_a_parent_account_clears_it_from_its_children_who_stay(tmp_path)
         assert con.execute("select account_id, parent_account_id from raw.accounts order by 1").fetchall() == expected
         assert sum(f.rows_erased for f in result.files) == 1
         assert not result.unknown_parents  # cleared as erased, not reported as a parent the file lacks
+
+
+def test_an_accounts_file_stored_before_accounts_had_parents_is_read_again(con, tmp_path):
+    """An upgraded warehouse: the stored Parquet of an unchanged export lacks parent_account_id, which the view
+    must name, so the file is read again rather than the view failing."""
+    landing = tmp_path / "landing"
+    accounts_file(landing, {"P": "", "C": "P"})
+    load_accounts(con, landing)
+    raw_file = con.execute("select raw_file from raw.landed_files where source = 'accounts'").fetchone()[0]
+    con.execute(f"copy (select * exclude (parent_account_id) from read_parquet('{raw_file}')) to '{raw_file}'")
+    result = load_accounts(con, landing)
+    assert [f.is_new for f in result.files] == [True]
+    assert con.execute("select account_id, parent_account_id from raw.accounts order by 1").fetchall() == [
+        ("C", "P"),
+        ("P", None),
+    ]

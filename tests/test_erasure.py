@@ -558,7 +558,7 @@ def portfolio(small_landing: Path, dbt_manifest: Path, tmp_path_factory: pytest.
         i for i, line in enumerate(accounts[1:], 1) if not line.startswith((account_id, person_account))
     )
     fields = accounts[contact_line].split(";")
-    fields[-1] = f" {person.upper()} "
+    fields[accounts[0].split(";").index("contact_email")] = f" {person.upper()} "
     accounts[contact_line] = ";".join(fields)
     accounts_csv.write_text("\ufeff" + "\n".join(accounts) + "\n", encoding="utf-8")
     # Rows set aside at load: an answer of the person out of range, an invoice of the account below zero.
