@@ -1,0 +1,38 @@
+"""Chart building blocks shared by the pages: band colours, and charts that render as SVG so that the browser
+test can count their marks (an empty chart has axes but no marks)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+BANDS = ["green", "yellow", "red"]
+BAND_COLOURS = ["#2f9e61", "#e3b21b", "#d64541"]
+BAND_SCALE = alt.Scale(domain=BANDS, range=BAND_COLOURS)
+COMPONENT_COLOURS = alt.Scale(scheme="tableau10")
+# Vega's SVG renderer puts every drawn mark in the page, where a test can see it; the default canvas does not.
+SVG = {"embedOptions": {"renderer": "svg", "actions": False}}
+
+
+def show(chart: alt.Chart, rows: pd.DataFrame, empty_message: str) -> None:
+    """Draws `chart`, or says why there is nothing to draw instead of an empty frame."""
+    if rows.empty:
+        st.info(empty_message)
+        return
+    st.altair_chart(chart.properties(usermeta=SVG), width="stretch")
+
+
+def band_colour(band: str) -> str:
+    return dict(zip(BANDS, BAND_COLOURS, strict=True)).get(band, "#888888")
+
+
+def band_badge(band: str) -> str:
+    """A coloured band label for markdown."""
+    return f":{ {'green': 'green', 'yellow': 'orange', 'red': 'red'}.get(band, 'gray') }-badge[{band}]"
+
+
+# How far back the arrows under the headline figures look.
+MONTH = dt.timedelta(days=30)

@@ -1,0 +1,89 @@
+"""Reads the serving file read-only, and sees a newly published one.
+
+Publishing builds a new file and renames it over the old one, so the path then names another file (another
+inode). A connection stays open on the file it was opened on; each query first compares the path's identity
+(inode, modification time) with the connection's and reopens when they differ. Query results are cached per
+file identity, so a new publication is read on the next page load and the old results are never mixed in.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import streamlit as st
+
+from orchestration.settings import load_settings
+
+
+class ServingFileMissing(RuntimeError):
+    """No publication yet: `make run` publishes the serving file."""
+
+
+@dataclass(frozen=True)
+class FileIdentity:
+    inode: int
+    modified_ns: int
+
+
+def serving_path() -> Path:
+    return load_settings().serving_path
+
+
+def file_identity(path: Path) -> FileIdentity:
+    try:
+        status = os.stat(path)
+    except FileNotFoundError as missing:
+        raise ServingFileMissing(
+            f"no published scores at {path}: run `make run` first (it publishes the serving file)"
+        ) from missing
+    return FileIdentity(status.st_ino, status.st_mtime_ns)
+
+
+class _ServingConnection:
+    """One read-only connection per published file, shared by the app's sessions (DuckDB connections may be
+    shared across threads through cursors)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._identity: FileIdentity | None = None
+        self._connection: duckdb.DuckDBPyConnection | None = None
+
+    def cursor(self, path: Path, identity: FileIdentity) -> duckdb.DuckDBPyConnection:
+        with self._lock:
+            if self._connection is None or identity != self._identity:
+                # Not closed here: another session may still be reading the old file through a cursor; the
+                # old connection closes once its last cursor is gone.
+                self._connection = duckdb.connect(str(path), read_only=True)
+                self._identity = identity
+            return self._connection.cursor()
+
+
+@st.cache_resource
+def _serving_connection() -> _ServingConnection:
+    return _ServingConnection()
+
+
+@st.cache_data(show_spinner=False, max_entries=500)
+def _query(sql: str, params: tuple, path: str, identity: FileIdentity) -> pd.DataFrame:
+    with _serving_connection().cursor(Path(path), identity) as cursor:
+        return cursor.execute(sql, list(params)).df()
+
+
+def query(sql: str, params: tuple = ()) -> pd.DataFrame:
+    """The rows of `sql` on the current publication."""
+    path = serving_path()
+    return _query(sql, tuple(params), str(path), file_identity(path))
+
+
+def has_table(table: str) -> bool:
+    """Whether the publication holds marts.<table> (a mart may be newer than the last publication)."""
+    found = query(
+        "select count(*) as tables from information_schema.tables where table_schema = 'marts' and table_name = ?",
+        (table,),
+    )
+    return bool(found.loc[0, "tables"])

@@ -1,0 +1,108 @@
+"""Account hierarchies: the ARR-weighted roll-up score of each parent account over its children, with the
+weakest child named (marts.parent_account_health)."""
+
+from __future__ import annotations
+
+import altair as alt
+import streamlit as st
+
+from orchestration.dashboard import charts, data
+
+st.title("Account hierarchies")
+
+parents = data.query(
+    """
+    select parent_account_id, parent_account_name, health_band, weakest_child_account_id,
+        weakest_child_account_name, reporting_currency_code, health_score, weakest_child_health_score,
+        child_account_count, arr_reporting_amount, score_date
+    from marts.parent_account_health
+    where score_date = (select max(score_date) from marts.parent_account_health)
+    order by health_score, parent_account_id
+    """
+)
+if parents.empty:
+    st.info("No account in the accounts export names a parent account.")
+    st.stop()
+currency = parents["reporting_currency_code"].iloc[0]
+st.caption(
+    f"Parent accounts on {parents['score_date'].max():%Y-%m-%d}: the health score weighted by each child's ARR "
+    f"({currency}), lowest first, and the child that pulls it down most."
+)
+st.dataframe(
+    parents,
+    hide_index=True,
+    width="stretch",
+    column_order=[
+        "parent_account_id",
+        "parent_account_name",
+        "health_score",
+        "health_band",
+        "child_account_count",
+        "arr_reporting_amount",
+        "weakest_child_account_id",
+        "weakest_child_account_name",
+        "weakest_child_health_score",
+    ],
+    column_config={
+        "parent_account_id": "Parent",
+        "parent_account_name": "Name",
+        "health_score": st.column_config.ProgressColumn("Score", min_value=0, max_value=100, format="%.1f"),
+        "health_band": "Band",
+        "child_account_count": "Children",
+        "arr_reporting_amount": st.column_config.NumberColumn(f"ARR ({currency})", format="localized"),
+        "weakest_child_account_id": "Weakest child",
+        "weakest_child_account_name": "Its name",
+        "weakest_child_health_score": st.column_config.NumberColumn("Its score", format="%.1f"),
+    },
+)
+
+labels = dict(zip(parents["parent_account_id"], parents["parent_account_name"], strict=True))
+parent_id = st.selectbox("Parent account", list(labels), format_func=lambda parent: f"{parent} · {labels[parent]}")
+history = data.query(
+    """
+    select score_date, health_score, health_band
+    from marts.parent_account_health
+    where parent_account_id = ?
+    order by score_date
+    """,
+    (parent_id,),
+)
+children = data.query(
+    """
+    select account_id, account_name, health_score, health_band, arr_amount, currency_code
+    from marts.account_health_scores
+    where parent_account_id = ?
+    order by health_score
+    """,
+    (parent_id,),
+)
+history_column, children_column = st.columns([3, 2])
+with history_column:
+    st.markdown("#### Roll-up score history")
+    charts.show(
+        alt.Chart(history)
+        .mark_line(color="#33475b")
+        .encode(
+            x=alt.X("score_date:T", title=None),
+            y=alt.Y("health_score:Q", title="Health score", scale=alt.Scale(domain=[0, 100])),
+            tooltip=["score_date:T", alt.Tooltip("health_score:Q", format=".1f"), "health_band:N"],
+        )
+        .properties(height=260),
+        history,
+        "No scored day for this parent account.",
+    )
+with children_column:
+    st.markdown("#### Children")
+    charts.show(
+        alt.Chart(children)
+        .mark_bar()
+        .encode(
+            x=alt.X("health_score:Q", title="Health score", scale=alt.Scale(domain=[0, 100])),
+            y=alt.Y("account_name:N", sort="x", title=None),
+            color=alt.Color("health_band:N", scale=charts.BAND_SCALE, legend=None),
+            tooltip=["account_id", "account_name", alt.Tooltip("health_score:Q", format=".1f")],
+        )
+        .properties(height=40 + 26 * len(children)),
+        children,
+        "No child account is published for this parent.",
+    )

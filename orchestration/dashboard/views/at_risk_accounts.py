@@ -1,0 +1,113 @@
+"""At-risk accounts: the yellow and red current accounts, what drags them down and the next action, by
+segment and CSM (marts.account_health_scores, marts.account_actions, marts.health_alerts)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from orchestration.dashboard import data
+
+st.title("At-risk accounts")
+st.caption(
+    "Current accounts in the yellow or red band, lowest score first, with the driver that drags them down "
+    "and the next action from the playbooks."
+)
+
+accounts = data.query(
+    """
+    select
+        scores.account_id,
+        scores.account_name,
+        scores.segment,
+        scores.csm_owner,
+        scores.health_band,
+        scores.trend,
+        scores.weakest_component,
+        scores.top_driver_reason,
+        scores.change_explanation_7d,
+        scores.currency_code,
+        actions.action,
+        actions.owner,
+        scores.health_score,
+        scores.change_7d,
+        scores.arr_amount,
+        alerts.open_alerts,
+        actions.due_date,
+        scores.renewal_date
+    from marts.account_health_scores as scores
+    left join marts.account_actions as actions
+        on scores.account_id = actions.account_id and actions.is_primary
+    left join (
+        select account_id, string_agg(rule, ', ' order by severity_rank, rule) as open_alerts
+        from marts.health_alerts
+        where is_open
+        group by account_id
+    ) as alerts
+        on scores.account_id = alerts.account_id
+    where not scores.is_churned and scores.health_band in ('red', 'yellow')
+    order by scores.health_score, scores.account_id
+    """
+)
+
+segment_column, csm_column, band_column = st.columns(3)
+segments = segment_column.multiselect("Segment", sorted(accounts["segment"].dropna().unique()))
+csm_owners = csm_column.multiselect("CSM", sorted(accounts["csm_owner"].dropna().unique()))
+bands = band_column.multiselect("Band", ["red", "yellow"], default=["red", "yellow"])
+
+shown = accounts[accounts["health_band"].isin(bands)]
+if segments:
+    shown = shown[shown["segment"].isin(segments)]
+if csm_owners:
+    shown = shown[shown["csm_owner"].isin(csm_owners)]
+
+red_metric, yellow_metric, alerts_metric = st.columns(3)
+red_metric.metric("Red accounts", int((shown["health_band"] == "red").sum()))
+yellow_metric.metric("Yellow accounts", int((shown["health_band"] == "yellow").sum()))
+alerts_metric.metric("With open alerts", int(shown["open_alerts"].notna().sum()))
+
+if shown.empty:
+    st.info("No yellow or red account matches these filters.")
+else:
+    st.dataframe(
+        shown,
+        hide_index=True,
+        width="stretch",
+        height=min(38 + 35 * len(shown), 640),
+        column_order=[
+            "account_id",
+            "account_name",
+            "health_score",
+            "health_band",
+            "trend",
+            "change_7d",
+            "top_driver_reason",
+            "action",
+            "owner",
+            "due_date",
+            "open_alerts",
+            "segment",
+            "csm_owner",
+            "arr_amount",
+            "currency_code",
+            "renewal_date",
+        ],
+        column_config={
+            "account_id": st.column_config.TextColumn("Account"),
+            "account_name": st.column_config.TextColumn("Name"),
+            "health_score": st.column_config.ProgressColumn("Score", min_value=0, max_value=100, format="%.1f"),
+            "health_band": st.column_config.TextColumn("Band"),
+            "trend": st.column_config.TextColumn("Trend"),
+            "change_7d": st.column_config.NumberColumn("7 days", format="%+.1f"),
+            "top_driver_reason": st.column_config.TextColumn("Top driver", width="large"),
+            "action": st.column_config.TextColumn("Next action", width="large"),
+            "owner": st.column_config.TextColumn("Owner"),
+            "due_date": st.column_config.DateColumn("Due"),
+            "open_alerts": st.column_config.TextColumn("Open alerts"),
+            "segment": st.column_config.TextColumn("Segment"),
+            "csm_owner": st.column_config.TextColumn("CSM"),
+            "arr_amount": st.column_config.NumberColumn("ARR", format="localized"),
+            "currency_code": st.column_config.TextColumn("Currency"),
+            "renewal_date": st.column_config.DateColumn("Renewal"),
+        },
+    )
+    st.caption("Open an account in **Account drill-down** to see its score history and why it changed.")
