@@ -29,6 +29,11 @@ def band_colour(band: str) -> str:
     return dict(zip(BANDS, BAND_COLOURS, strict=True)).get(band, "#888888")
 
 
+def band_cell_style(band: str) -> str:
+    """A table cell in the band's colour (pandas Styler)."""
+    return f"background-color: {band_colour(band)}33; color: #1f2933"
+
+
 def band_badge(band: str) -> str:
     """A coloured band label for markdown."""
     return f":{ {'green': 'green', 'yellow': 'orange', 'red': 'red'}.get(band, 'gray') }-badge[{band}]"

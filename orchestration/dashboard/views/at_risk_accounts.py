@@ -3,9 +3,10 @@ segment and CSM (marts.account_health_scores, marts.account_actions, marts.healt
 
 from __future__ import annotations
 
+import altair as alt
 import streamlit as st
 
-from orchestration.dashboard import data
+from orchestration.dashboard import charts, data
 
 st.title("At-risk accounts")
 st.caption(
@@ -68,8 +69,30 @@ alerts_metric.metric("With open alerts", int(shown["open_alerts"].notna().sum())
 if shown.empty:
     st.info("No yellow or red account matches these filters.")
 else:
-    st.dataframe(
+    st.markdown("#### Accounts per CSM")
+    charts.show(
+        alt.Chart(shown)
+        .mark_bar()
+        .encode(
+            y=alt.Y("csm_owner:N", title=None, sort="-x", axis=alt.Axis(labelLimit=200, labelOverlap=False)),
+            x=alt.X("count():Q", title="Accounts"),
+            color=alt.Color(
+                "health_band:N",
+                scale=alt.Scale(
+                    domain=["red", "yellow"], range=[charts.band_colour("red"), charts.band_colour("yellow")]
+                ),
+                title="Band",
+            ),
+            order=alt.Order("health_band:N", sort="ascending"),
+            tooltip=["csm_owner:N", "health_band:N", "count():Q"],
+        )
+        .properties(height=30 + 28 * shown["csm_owner"].nunique()),
         shown,
+        "No yellow or red account matches these filters.",
+    )
+    st.markdown("#### Accounts, lowest score first")
+    st.dataframe(
+        shown.style.map(charts.band_cell_style, subset=["health_band"]),
         hide_index=True,
         width="stretch",
         height=min(38 + 35 * len(shown), 640),
@@ -98,7 +121,7 @@ else:
             "health_band": st.column_config.TextColumn("Band"),
             "trend": st.column_config.TextColumn("Trend"),
             "change_7d": st.column_config.NumberColumn("7 days", format="%+.1f"),
-            "top_driver_reason": st.column_config.TextColumn("Top driver", width="large"),
+            "top_driver_reason": st.column_config.TextColumn("Top driver", width="medium"),
             "action": st.column_config.TextColumn("Next action", width="large"),
             "owner": st.column_config.TextColumn("Owner"),
             "due_date": st.column_config.DateColumn("Due"),

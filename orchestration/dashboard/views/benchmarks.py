@@ -1,4 +1,4 @@
-"""Benchmarks: the latest scored day's portfolio figures against the usual ranges of seeds/benchmarks.csv,
+"""Benchmarks: the latest scored day's portfolio figures rated by the ranges of seeds/benchmarks.csv,
 for the portfolio and each segment (marts.portfolio_benchmarks)."""
 
 from __future__ import annotations
@@ -21,25 +21,27 @@ if benchmarks.empty:
     st.info("The publication holds no benchmark figure.")
     st.stop()
 st.caption(
-    f"Portfolio figures of {benchmarks['score_date'].max():%Y-%m-%d} against the usual range "
-    "(seeds/benchmarks.csv): the bar is the figure, the grey band the usual range."
+    f"Portfolio figures of {benchmarks['score_date'].max():%Y-%m-%d} rated by the ranges "
+    "(seeds/benchmarks.csv): the bar is the figure, the grey band the range of its rating; red where the seed "
+    "calls that range unexpected."
 )
 outside = benchmarks[~benchmarks["is_expected"]]
 expected_metric, outside_metric = st.columns(2)
-expected_metric.metric("Within the usual range", int(benchmarks["is_expected"].sum()), border=True)
-outside_metric.metric("Outside it", len(outside), border=True)
+expected_metric.metric("Figures as expected", int(benchmarks["is_expected"].sum()), border=True)
+outside_metric.metric("Figures to look at", len(outside), border=True)
 
 for benchmark, rows in benchmarks.groupby("benchmark", sort=True):
     st.markdown(f"#### {benchmark.replace('_', ' ').capitalize()}")
     chart_column, table_column = st.columns([3, 2])
     with chart_column:
-        usual_range = (
-            alt.Chart(rows)
+        # Open-ended ranges (the lowest or highest of a benchmark) have one bound only: no band to draw.
+        rating_range = (
+            alt.Chart(rows.dropna(subset=["lower_bound", "upper_bound"]))
             .mark_bar(color="#d9dee4", size=26)
             .encode(y=alt.Y("segment:N", title=None), x=alt.X("lower_bound:Q"), x2="upper_bound:Q")
         )
         value = (
-            alt.Chart(rows)
+            alt.Chart(rows.dropna(subset=["value"]))
             .mark_bar(size=10)
             .encode(
                 y=alt.Y("segment:N", title=None),
@@ -47,12 +49,13 @@ for benchmark, rows in benchmarks.groupby("benchmark", sort=True):
                 color=alt.Color(
                     "is_expected:N",
                     scale=alt.Scale(domain=[True, False], range=["#2f9e61", "#d64541"]),
-                    legend=alt.Legend(title="Within the usual range"),
+                    legend=alt.Legend(title="As expected"),
                 ),
                 tooltip=["segment", "value", "lower_bound", "upper_bound", "rating"],
             )
         )
-        charts.show((usual_range + value).properties(height=40 + 34 * len(rows)), rows, "No figure.")
+        layers = value if rows[["lower_bound", "upper_bound"]].isna().any(axis=1).all() else rating_range + value
+        charts.show(layers.properties(height=40 + 34 * len(rows)), rows.dropna(subset=["value"]), "No figure.")
     with table_column:
         st.dataframe(
             rows[["segment", "value", "rating", "lower_bound", "upper_bound"]],
@@ -62,7 +65,7 @@ for benchmark, rows in benchmarks.groupby("benchmark", sort=True):
                 "segment": "Segment",
                 "value": st.column_config.NumberColumn("Value", format="%.3g"),
                 "rating": "Rating",
-                "lower_bound": st.column_config.NumberColumn("Usual from", format="%.3g"),
+                "lower_bound": st.column_config.NumberColumn("Range from", format="%.3g"),
                 "upper_bound": st.column_config.NumberColumn("to", format="%.3g"),
             },
         )
