@@ -43,6 +43,8 @@ PUBLISHED_TABLES = {
     "expansion_candidates": None,
     "health_alerts": None,
     "account_actions": None,
+    "portfolio_daily": "score_date",
+    "portfolio_benchmarks": None,
 }
 HISTORY_TABLES = [table for table, day in PUBLISHED_TABLES.items() if day]
 
