@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,22 +47,36 @@ def file_identity(path: Path) -> FileIdentity:
 
 
 class _ServingConnection:
-    """One read-only connection per published file, shared by the app's sessions (DuckDB connections may be
-    shared across threads through cursors)."""
+    """One read-only connection per published file, shared by the app's sessions through cursors.
+
+    DuckDB keeps one database per path in a process while any connection to it is open, so a connect() to the
+    same path would return the old file's database: the old connection is closed first, once no query runs on
+    it any more."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._changed = threading.Condition()
         self._identity: FileIdentity | None = None
         self._connection: duckdb.DuckDBPyConnection | None = None
+        self._queries_running = 0
 
-    def cursor(self, path: Path, identity: FileIdentity) -> duckdb.DuckDBPyConnection:
-        with self._lock:
+    @contextmanager
+    def cursor(self, path: Path, identity: FileIdentity) -> Iterator[duckdb.DuckDBPyConnection]:
+        with self._changed:
             if self._connection is None or identity != self._identity:
-                # Not closed here: another session may still be reading the old file through a cursor; the
-                # old connection closes once its last cursor is gone.
+                self._changed.wait_for(lambda: self._queries_running == 0)
+                if self._connection is not None:
+                    self._connection.close()
                 self._connection = duckdb.connect(str(path), read_only=True)
                 self._identity = identity
-            return self._connection.cursor()
+            cursor = self._connection.cursor()
+            self._queries_running += 1
+        try:
+            yield cursor
+        finally:
+            cursor.close()
+            with self._changed:
+                self._queries_running -= 1
+                self._changed.notify_all()
 
 
 @st.cache_resource

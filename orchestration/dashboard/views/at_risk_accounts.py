@@ -26,12 +26,12 @@ accounts = data.query(
         scores.weakest_component,
         scores.top_driver_reason,
         scores.change_explanation_7d,
-        scores.currency_code,
+        scores.reporting_currency_code,
         actions.action,
         actions.owner,
         scores.health_score,
         scores.change_7d,
-        scores.arr_amount,
+        scores.arr_reporting_amount,
         alerts.open_alerts,
         actions.due_date,
         scores.renewal_date
@@ -50,6 +50,7 @@ accounts = data.query(
     """
 )
 
+currency = accounts["reporting_currency_code"].iloc[0] if not accounts.empty else ""
 segment_column, csm_column, band_column = st.columns(3)
 segments = segment_column.multiselect("Segment", sorted(accounts["segment"].dropna().unique()))
 csm_owners = csm_column.multiselect("CSM", sorted(accounts["csm_owner"].dropna().unique()))
@@ -110,8 +111,7 @@ else:
             "open_alerts",
             "segment",
             "csm_owner",
-            "arr_amount",
-            "currency_code",
+            "arr_reporting_amount",
             "renewal_date",
         ],
         column_config={
@@ -128,8 +128,7 @@ else:
             "open_alerts": st.column_config.TextColumn("Open alerts"),
             "segment": st.column_config.TextColumn("Segment"),
             "csm_owner": st.column_config.TextColumn("CSM"),
-            "arr_amount": st.column_config.NumberColumn("ARR", format="localized"),
-            "currency_code": st.column_config.TextColumn("Currency"),
+            "arr_reporting_amount": st.column_config.NumberColumn(f"ARR ({currency})", format="localized"),
             "renewal_date": st.column_config.DateColumn("Renewal"),
         },
     )
