@@ -48,8 +48,9 @@ figures[2].metric(
 figures[3].metric(
     f"ARR at risk ({currency})",
     f"{latest['arr_at_risk_reporting_amount']:,.0f}",
-    f"of {latest['arr_reporting_amount']:,.0f}",
+    f"of {latest['arr_reporting_amount']:,.0f} ARR",
     delta_color="off",
+    delta_arrow="off",
     border=True,
 )
 figures[4].metric("NPS", "–" if latest["nps"] is None else f"{latest['nps']:.0f}", border=True)
@@ -64,6 +65,8 @@ dimension = (
     or "portfolio"
 )
 series = daily[daily["dimension"] == dimension]
+# One line needs no legend.
+legend = None if dimension == "portfolio" else alt.Legend(orient="bottom", columns=3)
 
 health_column, bands_column = st.columns(2)
 with health_column:
@@ -74,7 +77,7 @@ with health_column:
         .encode(
             x=alt.X("score_date:T", title=None),
             y=alt.Y("average_health_score:Q", title="Average health score", scale=alt.Scale(zero=False)),
-            color=alt.Color("dimension_value:N", title=DIMENSIONS[dimension]),
+            color=alt.Color("dimension_value:N", title=DIMENSIONS[dimension], legend=legend),
             tooltip=["score_date:T", "dimension_value:N", alt.Tooltip("average_health_score:Q", format=".1f")],
         )
         .properties(height=300),
@@ -113,7 +116,7 @@ charts.show(
     .encode(
         x=alt.X("score_date:T", title=None),
         y=alt.Y("arr_at_risk_reporting_amount:Q", title=f"ARR at risk ({currency})", stack="zero"),
-        color=alt.Color("dimension_value:N", title=DIMENSIONS[dimension]),
+        color=alt.Color("dimension_value:N", title=DIMENSIONS[dimension], legend=legend),
         tooltip=["score_date:T", "dimension_value:N", alt.Tooltip("arr_at_risk_reporting_amount:Q", format=",.0f")],
     )
     .properties(height=260),
