@@ -34,6 +34,7 @@ def test_contract_names_the_seven_sources_and_their_columns():
         "csm_owner",
         "lifecycle_stage",
         "contact_email",
+        "parent_account_id",
     )
     assert contracts["milestones"].primary_key == ("account_id", "milestone")
     assert [c.name for c in contracts["accounts"].columns if c.personal_data] == ["contact_email"]

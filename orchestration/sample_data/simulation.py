@@ -637,6 +637,46 @@ def _hidden_health_frame(start: dt.date, parts: list[tuple[str, int, np.ndarray]
     )
 
 
+# Account hierarchies come from a random stream of their own, drawn after everything else: the rest of the
+# sample stays exactly as it was before accounts had parents, so the figures quoted from it stay true.
+HIERARCHY_STREAM = 1
+PARENT_SHARE = 0.04
+CHILDREN_PER_PARENT = (2, 5)
+# Groups with a second level (a child that is itself a parent): the roll-up goes through every level.
+SECOND_LEVEL_SHARE = 0.4
+
+
+def _parent_accounts(accounts: pd.DataFrame, seed: int) -> pd.Series:
+    """A parent for some accounts, as corporate groups have in a CRM: a few Mid-Market and Enterprise accounts
+    head a family of two to five others, some of which head one of their own. A parent's contract starts no
+    later than its children's, so every export that holds a child holds its parent."""
+    rng = np.random.default_rng([seed, HIERARCHY_STREAM])
+    starts = pd.to_datetime(accounts["contract_start_date"])
+    parents = pd.Series(None, index=accounts.index, dtype="object")
+    heads = accounts.index[accounts["segment"].isin(["Mid-Market", "Enterprise"]).to_numpy()]
+    count = min(len(heads), max(1, round(len(accounts) * PARENT_SHARE)))
+    taken: set[int] = set()
+
+    def adopt(parent: int) -> list[int]:
+        """Gives `parent` two to five children among the accounts not yet in a family."""
+        eligible = [i for i in accounts.index if i not in taken and starts[i] >= starts[parent]]
+        size = min(len(eligible), int(rng.integers(CHILDREN_PER_PARENT[0], CHILDREN_PER_PARENT[1] + 1)))
+        children = sorted(int(i) for i in rng.choice(eligible, size=size, replace=False)) if size else []
+        for child in children:
+            parents[child] = accounts.at[parent, "account_id"]
+            taken.add(child)
+        return children
+
+    for head in sorted(int(i) for i in rng.choice(heads, size=count, replace=False)) if count else []:
+        if head in taken:
+            continue  # already a child in an earlier family
+        taken.add(head)
+        children = adopt(head)
+        if children and rng.random() < SECOND_LEVEL_SHARE:
+            adopt(children[0])
+    return parents
+
+
 def simulate(accounts: int, days: int, seed: int, end_date: dt.date, usage_scale: float = 1.0) -> SimulationResult:
     """Simulates `accounts` accounts over the `days` days that end on `end_date`. `usage_scale` multiplies
     the events an active user records per day beyond the first (1: the committed sample's rate)."""
@@ -661,6 +701,8 @@ def simulate(accounts: int, days: int, seed: int, end_date: dt.date, usage_scale
         if name != "usage_events"
     }
     frames["usage_events"] = _usage_frame(rows["usage_events"])
+    if len(frames["accounts"]):
+        frames["accounts"]["parent_account_id"] = _parent_accounts(frames["accounts"], seed)
     for name, key_prefix, key in (
         ("support_tickets", "TCK", "ticket_id"),
         ("invoices", "INV", "invoice_id"),

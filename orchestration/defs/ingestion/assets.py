@@ -16,6 +16,7 @@ from orchestration.defs.ingestion.rejections import rejection_summary
 from orchestration.defs.resources import LandingResource, WarehouseResource
 
 INGESTION_GROUP = "ingestion"
+UNKNOWN_PARENT_EXAMPLES = 10
 
 
 def _file_table(result: SourceLoad) -> str:
@@ -27,6 +28,20 @@ def _file_table(result: SourceLoad) -> str:
         for f in result.files
     )
     return "| file | read | loaded | set aside | |\n|---|---:|---:|---:|---|\n" + rows
+
+
+def _unknown_parents(result: SourceLoad) -> str:
+    """Rows loaded without the parent they name, which is not in their file: the first examples."""
+    messages = result.unknown_parents
+    if not messages:
+        return ""
+    shown = "\n".join(f"    {message}" for message in messages[:UNKNOWN_PARENT_EXAMPLES])
+    more = len(messages) - UNKNOWN_PARENT_EXAMPLES
+    return (
+        f"{result.source}: {len(messages):,} account(s) loaded without their parent, which is not in the same "
+        f"file; they count as accounts of their own (no family roll-up):\n{shown}"
+        + (f"\n    ... and {more:,} more" if more > 0 else "")
+    )
 
 
 def build_ingestion_asset(contract: SourceContract) -> dg.AssetsDefinition:
@@ -73,6 +88,9 @@ def build_ingestion_asset(contract: SourceContract) -> dg.AssetsDefinition:
                 )
             store.commit(contract, result, now)
             summary = rejection_summary(con, contract.name, result)
+        unknown_parents = _unknown_parents(result)
+        if unknown_parents:
+            context.log.warning(unknown_parents)
         if result.rows_rejected:
             context.log.warning(
                 f"{contract.name}: {result.rows_rejected:,} of {result.rows_read:,} rows set aside "
@@ -90,6 +108,7 @@ def build_ingestion_asset(contract: SourceContract) -> dg.AssetsDefinition:
                 "files_loaded_now": len(result.changed),
                 "files_removed": len(result.removed),
                 "rejections": dg.MetadataValue.md(summary or "_none_"),
+                "accounts_without_their_parent": len(result.unknown_parents),
                 "view": f"raw.{contract.name}",
                 "landing_dir": str(landing.path),
             }

@@ -8,7 +8,9 @@ aside), personal_data, and erasure: what erasing a person (GDPR Art. 17) does to
 `value`: it holds an address of a person the row merely names (an account's contact); the value is cleared
 and the row stays. Both get a keyed pseudonym. `mentions`: free text that may mention an address; the text
 is cleared when it mentions an erased one. sentiment: free text whose language (German or English) and
-polarity the loader adds as `_<column>_language` and `_<column>_sentiment` (comment_sentiment.py). A table's
+polarity the loader adds as `_<column>_language` and `_<column>_sentiment` (comment_sentiment.py). parent_key:
+the column names another row of the same file by that key column, its parent in a hierarchy (hierarchy.py
+sets aside cycles and loads a row whose parent is not in the file without one). A table's
 `config.meta` adds its primary_key, the event_date_column that dates its rows, and row_rules: conditions
 between columns that every row must meet.
 """
@@ -51,6 +53,7 @@ class ColumnContract:
     personal_data: bool = False
     erasure: str | None = None
     sentiment: bool = False
+    parent_key: str | None = None
 
     @property
     def duckdb_type(self) -> str:
@@ -109,6 +112,11 @@ class SourceContract:
         """Free-text columns whose language and sentiment the loader derives."""
         return tuple(c for c in self.columns if c.sentiment)
 
+    @property
+    def parent_column(self) -> ColumnContract | None:
+        """The column naming each row's parent row of the same file (an account hierarchy), if any."""
+        return next((c for c in self.columns if c.parent_key), None)
+
 
 def _column(spec: dict) -> ColumnContract:
     meta = (spec.get("config") or {}).get("meta") or {}
@@ -142,6 +150,7 @@ def _column(spec: dict) -> ColumnContract:
         personal_data=bool(meta.get("personal_data", False)),
         erasure=meta.get("erasure"),
         sentiment=bool(meta.get("sentiment", False)),
+        parent_key=meta.get("parent_key"),
     )
 
 
@@ -153,6 +162,11 @@ def _source(system: str, table: dict) -> SourceContract:
     for rule in rules:
         if rule.column not in names:
             raise ValueError(f"{table['name']}: row rule on unknown column {rule.column!r}")
+    for column in columns:
+        if column.parent_key is not None and (
+            (column.parent_key,) != tuple(meta["primary_key"]) or column.data_type != "varchar"
+        ):
+            raise ValueError(f"{table['name']}.{column.name}: parent_key must name the table's one-column key")
     event_date_column = meta.get("event_date_column")
     if event_date_column is not None and event_date_column not in names:
         raise ValueError(f"{table['name']}: unknown event_date_column {event_date_column!r}")

@@ -44,6 +44,11 @@ def _rules(column: ColumnContract, key: tuple[str, ...]) -> str:
         rules.append("not in the future")
     if column.references:
         rules.append(f"refers to `{column.references}`")
+    if column.parent_key:
+        rules.append(
+            f"the `{column.parent_key}` of another row of the same file; on a cycle: set aside; "
+            "not in the file: loads without a parent"
+        )
     if column.personal_data:
         rules.append("personal data")
     if column.erasure:

@@ -6,14 +6,16 @@ Windows-1252 or Latin-1, with quoted line breaks inside fields; Parquet files ma
 unit, with or without a time zone. Every value is typed by the contract; a row that breaks it (a value that
 cannot be read, a missing required value, a value outside the allowed ones, an amount that would need
 rounding, a rule between columns, an event in the future, a key that appears twice with different values)
-is set aside with every reason, its file and its physical line, and the rest of the file loads. Only a file
-that cannot be read at all fails. Columns beyond the contract are kept as text.
+is set aside with every reason, its file and its physical line, and the rest of the file loads; an account
+hierarchy must be a tree within the file (hierarchy.py). Only a file that cannot be read at all fails. Columns
+beyond the contract are kept as text.
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
+import dataclasses
 import datetime as dt
 import io
 import re
@@ -25,6 +27,7 @@ import duckdb
 import pyarrow as pa
 
 from orchestration.defs.ingestion.contract import NUMERIC_TYPES, ColumnContract, SourceContract
+from orchestration.defs.ingestion.hierarchy import judge_hierarchy
 from orchestration.defs.ingestion.load_rules import LoadRules
 
 SUPPORTED_SUFFIXES = (".csv", ".parquet")
@@ -49,6 +52,8 @@ class CheckedFile:
     last_event_date: dt.date | None
     newest_event_at: dt.datetime | None
     extra_columns: tuple[str, ...]
+    unknown_parents: tuple[str, ...] = ()
+    """Rows loaded without the parent they named, which is not in the file (hierarchy.py), as messages."""
 
 
 def find_landing_files(landing_dir: Path, source: str) -> list[Path]:
@@ -467,7 +472,9 @@ def check_staged_file(
         from typed
     """)
     _flag_conflicting_duplicates(con, contract, "line" if is_csv else "row")
-    return summarise_checked_file(con, contract, display, tuple(extras))
+    hierarchy = judge_hierarchy(con, contract, display, "line" if is_csv else "row")
+    checked = summarise_checked_file(con, contract, display, tuple(extras))
+    return dataclasses.replace(checked, unknown_parents=hierarchy.unknown_parents)
 
 
 def summarise_checked_file(

@@ -10,6 +10,7 @@ erasure demands, at every load, whether the file is new, changed or read again:
 - the account named by the row, or the address in an `erasure: row` column: the row is set aside with rule
   `erased` and no value, and counts as set aside, so rows read = rows loaded + rows set aside still holds;
 - the address in an `erasure: value` column: the address and its pseudonym are cleared, the row loads;
+- the account as the parent of another (the contract's parent column): the parent is cleared, the row loads;
 - a free-text column (`erasure: mentions`, and columns beyond the contract) mentioning an erased address:
   the text is cleared, the row loads.
 
@@ -73,7 +74,7 @@ def erased_problem(column: str) -> str:
 
 @dataclass(frozen=True)
 class IdentifierColumns:
-    """Where a source names people and accounts: role per column (account, row, value, mentions)."""
+    """Where a source names people and accounts: role per column (account, account_value, row, value, mentions)."""
 
     roles: dict[str, str]
 
@@ -82,6 +83,9 @@ class IdentifierColumns:
         roles = {}
         if contract.account_column is not None:
             roles[contract.account_column.name] = "account"
+        # An account's parent names another account: erasing that one clears the value, the row stays.
+        if contract.parent_column is not None:
+            roles[contract.parent_column.name] = "account_value"
         for column in contract.email_columns:
             roles[column.name] = column.erasure
         for column in contract.mention_columns:
@@ -109,7 +113,7 @@ def register_identifiers(
         column = _quote(name)
         condition = f"{column} is not null" + (f" and contains({column}, '@')" if role == "mentions" else "")
         for (value,) in con.execute(f"select distinct {column} from {relation} where {condition}").fetchall():
-            if role == "account":
+            if role in ("account", "account_value"):
                 rows.append((name, value, role, pseudonymiser.identifier_hash(ACCOUNT, value), None))
             elif role in ("row", "value"):
                 rows.append(
@@ -207,7 +211,7 @@ def _apply_erasures(con: duckdb.DuckDBPyConnection, columns: IdentifierColumns) 
               and not (len(_problems) = 1 and list_extract(_problems, 1).rule = {_literal(ERASED_RULE)})
         """).fetchone()[0]
     values_cleared = 0
-    for name in columns.with_role("value", "mentions"):
+    for name in columns.with_role("value", "account_value", "mentions"):
         # A reason the row was set aside for may quote the value as landed: withheld as well.
         con.execute(f"""
             update checked_file set _problems = list_transform(_problems, lambda problem: case

@@ -27,6 +27,7 @@ Derived columns: besides those pseudonyms, survey comments get their language an
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import os
@@ -171,6 +172,9 @@ class FileLoad:
     """Erased addresses cleared from rows that load (an account's contact, mentions in free text)."""
     rows_erased: int = 0
     """Rows set aside because their person or account was erased on request; part of rows_rejected."""
+    unknown_parents: tuple[str, ...] = ()
+    """Rows loaded now without the parent they named, which the file lacks (hierarchy.py), as messages; not
+    kept in the manifest, so reported by the load that read the file."""
 
 
 @dataclass
@@ -203,6 +207,10 @@ class SourceLoad:
     @property
     def values_cleared(self) -> int:
         return sum(f.values_cleared for f in self.files)
+
+    @property
+    def unknown_parents(self) -> list[str]:
+        return [message for f in self.files for message in f.unknown_parents]
 
     @property
     def changed(self) -> list[FileLoad]:
@@ -284,13 +292,15 @@ class RawStore:
         return result
 
     def _stored_before_derived_columns(self, contract: SourceContract, stored: FileLoad) -> bool:
-        """Whether a file was stored by a loader without a derived column (pseudonyms, comment sentiment) or
-        erasure keys: it is read again."""
+        """Whether a file was stored by a loader without a contract column, a derived column (pseudonyms,
+        comment sentiment) or erasure keys: it is read again."""
 
         def columns(path: str) -> set[str]:
             return {name for (name,) in self.con.execute("select name from parquet_schema(?)", [path]).fetchall()}
 
-        if not {name for name, _ in derived_columns(contract)} <= columns(stored.raw_file):
+        # A contract column added since (an account's parent) must be in the file for the view to name it.
+        wanted = {*contract.column_names, *(name for name, _ in derived_columns(contract))}
+        if not wanted <= columns(stored.raw_file):
             return True
         return stored.rejected_file is not None and ERASURE_KEYS_COLUMN not in columns(stored.rejected_file)
 
@@ -308,7 +318,10 @@ class RawStore:
         checked: CheckedFile = check_staged_file(self.con, contract, display, is_csv, rules, now)
         protected = protect_checked_file(self.con, contract, checked.extra_columns, self.pseudonymiser, self.suppressed)
         if protected.rows_erased:
-            checked = summarise_checked_file(self.con, contract, display, checked.extra_columns)
+            checked = dataclasses.replace(
+                summarise_checked_file(self.con, contract, display, checked.extra_columns),
+                unknown_parents=checked.unknown_parents,
+            )
         # After the erasures: a comment cleared for mentioning an erased address is not scored.
         score_checked_file(self.con, contract)
         directory = self._source_dir(contract.name)
@@ -367,6 +380,7 @@ class RawStore:
             is_new=True,
             values_cleared=protected.values_cleared,
             rows_erased=protected.rows_erased,
+            unknown_parents=checked.unknown_parents,
         )
 
     def _write(self, query: str, destination: Path) -> None:

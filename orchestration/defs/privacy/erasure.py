@@ -307,7 +307,7 @@ def _rewrite_file(
 ) -> RewrittenFile | None:
     columns = IdentifierColumns.of(contract, file.extra_columns)
     row_columns = columns.with_role("account", "row")
-    cleared_columns = columns.with_role("value", "mentions")
+    cleared_columns = columns.with_role("value", "account_value", "mentions")
     erased_row = " or ".join(_in_erased(name) for name in row_columns) or "false"
     cleared = {name: _in_erased(name) for name in cleared_columns}
     any_cleared = " or ".join(cleared.values()) or "false"
@@ -523,6 +523,16 @@ def _value_columns(relation: Relation) -> list[str]:
     return [name for name, _ in relation.columns if name in names]
 
 
+def _parent_columns(relation: Relation) -> list[str]:
+    """Columns naming the parent of the row's own account (an account hierarchy): cleared, not deleting the
+    row, when the parent is erased. Only beside the row's own account column; elsewhere (a family's roll-up,
+    keyed by its parent) the row is about the parent and goes."""
+    names = {c.name for contract in load_contracts().values() if (c := contract.parent_column)}
+    keys = {c.parent_key for contract in load_contracts().values() if (c := contract.parent_column)}
+    present = {name for name, _ in relation.columns}
+    return [name for name in sorted(names & present) if keys & present]
+
+
 def _erase_from_tables(con: duckdb.DuckDBPyConnection, catalog: str, needles: Needles) -> list[Effect]:
     """Deletes every row of every table outside raw and privacy that names the account, the address or its
     pseudonym; a contact's pseudonym is cleared instead (the account stays)."""
@@ -536,6 +546,12 @@ def _erase_from_tables(con: duckdb.DuckDBPyConnection, catalog: str, needles: Ne
                 effect.values_cleared += con.execute(
                     f"update {relation.qualified} set {_quote(column)} = null where {_quote(column)} = ?",
                     [needles.pseudonym],
+                ).fetchone()[0]
+        if needles.kind == ACCOUNT:
+            for column in _parent_columns(relation):
+                # The erased account as another account's parent: that account stays, without its parent.
+                effect.values_cleared += con.execute(
+                    f"update {relation.qualified} set {_quote(column)} = null where {needles.condition(_quote(column))}"
                 ).fetchone()[0]
         condition = " or ".join(needles.condition(_quote(c)) for c in relation.text_columns)
         effect.rows_removed = con.execute(f"delete from {relation.qualified} where {condition}").fetchone()[0]
@@ -572,12 +588,22 @@ def _copy_serving_without(serving: Path, partial: Path, needles: Needles) -> lis
                 continue
             target = f"{_quote(relation.schema)}.{_quote(relation.name)}"
             cleared = _value_columns(relation) if needles.pseudonym else []
+            parents = _parent_columns(relation) if needles.kind == ACCOUNT else []
             replace = ", ".join(
-                f"case when {_quote(c)} = {_literal(needles.pseudonym)} then null else {_quote(c)} end as {_quote(c)}"
-                for c in cleared
+                [
+                    f"case when {_quote(c)} = {_literal(needles.pseudonym)} then null "
+                    f"else {_quote(c)} end as {_quote(c)}"
+                    for c in cleared
+                ]
+                + [
+                    f"case when {needles.condition(_quote(c))} then null else {_quote(c)} end as {_quote(c)}"
+                    for c in parents
+                ]
             )
             select = f"* replace ({replace})" if replace else "*"
-            condition = " or ".join(needles.condition(_quote(c)) for c in relation.text_columns) or "false"
+            condition = (
+                " or ".join(needles.condition(_quote(c)) for c in relation.text_columns if c not in parents) or "false"
+            )
             con.execute(f"create table {target} as select {select} from {relation.qualified} where not ({condition})")
             before = con.execute(f"select count(*) from {relation.qualified}").fetchone()[0]
             after = con.execute(f"select count(*) from {target}").fetchone()[0]
@@ -587,6 +613,12 @@ def _copy_serving_without(serving: Path, partial: Path, needles: Needles) -> lis
                     [needles.pseudonym],
                 ).fetchone()[0]
                 for c in cleared
+            ) + sum(
+                con.execute(
+                    f"select count(*) from {relation.qualified} "
+                    f"where {needles.condition(_quote(c))} and not ({condition})"
+                ).fetchone()[0]
+                for c in parents
             )
             if before != after or values:
                 effects.append(Effect(f"serving {relation.place}", before - after, values))

@@ -45,6 +45,7 @@ PUBLISHED_TABLES = {
     "account_actions": None,
     "portfolio_daily": "score_date",
     "portfolio_benchmarks": None,
+    "parent_account_health": "score_date",
 }
 HISTORY_TABLES = [table for table, day in PUBLISHED_TABLES.items() if day]
 

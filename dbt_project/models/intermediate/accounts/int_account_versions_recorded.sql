@@ -18,12 +18,19 @@
     'account_name', 'segment', 'plan_name', 'country_code', 'currency_code', 'csm_owner',
     'crm_lifecycle_stage', 'arr_amount', 'licensed_seats', 'contract_start_date', 'renewal_date',
 ] %}
+{#- The parent (account hierarchy) changes like any attribute, but enters the hash only when there is one:
+    a warehouse recorded before accounts had parents keeps the hashes it stored, so the first refresh after
+    the upgrade gives a new version only to accounts that have a parent. -#}
+{%- set parent_text = "coalesce('|parent:' || parent_account_id, '')" %}
+{%- set stored_columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list
+    if is_incremental() else [] %}
 
 with exported as (
     select
         account_id,
         {{ tracked_columns | join(',\n        ') }},
-        {{ dbt.hash(dbt.concat(tracked_attribute_texts(tracked_columns))) }} as attributes_hash,
+        parent_account_id,
+        {{ dbt.hash(dbt.concat(tracked_attribute_texts(tracked_columns) + [parent_text])) }} as attributes_hash,
         {{ score_as_of_date() }} as valid_from_date,
         cast({{ dbt.current_timestamp() }} as timestamp) as recorded_at
     from {{ ref('stg_crm__accounts') }}
@@ -32,7 +39,17 @@ with exported as (
 {%- if is_incremental() %}
 
 stored as (
-    select account_id, {{ tracked_columns | join(', ') }}, attributes_hash, valid_from_date, recorded_at
+    select
+        account_id,
+        {{ tracked_columns | join(', ') }},
+        {% if 'parent_account_id' in stored_columns -%}
+        parent_account_id,
+        {%- else -%}
+        cast(null as {{ dbt.type_string() }}) as parent_account_id,
+        {%- endif %}
+        attributes_hash,
+        valid_from_date,
+        recorded_at
     from {{ this }}
 ),
 
@@ -84,6 +101,7 @@ dated as (
 select
     account_id || '|' || cast(valid_from_date as {{ dbt.type_string() }}) as account_version_id,
     account_id,
+    parent_account_id,
     version_number,
     {{ tracked_columns | join(',\n    ') }},
     attributes_hash,

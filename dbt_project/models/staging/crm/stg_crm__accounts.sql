@@ -5,6 +5,7 @@ with source as (
 renamed as (
     select
         account_id,
+        parent_account_id,
         account_name,
         segment,
         plan as plan_name,

@@ -1,0 +1,7 @@
+-- Guards the depth bound of the hierarchy roll-up: an account further below an ancestor than
+-- seeds/hierarchy_settings.csv `max_depth` does not count in that ancestor's family; raise the bound. A warning,
+-- not an error: a deep CRM hierarchy must not keep every account's scores from being published.
+{{ config(severity='warn') }}
+select account_id, ancestor_account_id, ancestor_depth, valid_from_date
+from {{ ref('int_account_ancestors_resolved') }}
+where not is_within_max_depth
