@@ -13,7 +13,8 @@ st.title("Account hierarchies")
 parents = data.query(
     """
     select parent_account_id, parent_account_name, health_band, weakest_child_account_id,
-        weakest_child_account_name, reporting_currency_code, health_score, weakest_child_health_score,
+        weakest_child_account_name, reporting_currency_code, health_score, parent_health_score,
+        weakest_child_health_score,
         child_account_count, arr_reporting_amount, score_date
     from marts.parent_account_health
     where score_date = (select max(score_date) from marts.parent_account_health)
@@ -29,7 +30,7 @@ st.caption(
     f"({currency}), lowest first, and the child that pulls it down most."
 )
 st.dataframe(
-    parents,
+    parents.style.map(charts.band_cell_style, subset=["health_band"]),
     hide_index=True,
     width="stretch",
     column_order=[
@@ -37,6 +38,7 @@ st.dataframe(
         "parent_account_name",
         "health_score",
         "health_band",
+        "parent_health_score",
         "child_account_count",
         "arr_reporting_amount",
         "weakest_child_account_id",
@@ -48,11 +50,12 @@ st.dataframe(
         "parent_account_name": "Name",
         "health_score": st.column_config.ProgressColumn("Score", min_value=0, max_value=100, format="%.1f"),
         "health_band": "Band",
+        "parent_health_score": st.column_config.NumberColumn("Its own score", format="%.1f"),
         "child_account_count": "Children",
         "arr_reporting_amount": st.column_config.NumberColumn(f"ARR ({currency})", format="localized"),
         "weakest_child_account_id": "Weakest child",
-        "weakest_child_account_name": "Its name",
-        "weakest_child_health_score": st.column_config.NumberColumn("Its score", format="%.1f"),
+        "weakest_child_account_name": "Weakest child's name",
+        "weakest_child_health_score": st.column_config.NumberColumn("Weakest child's score", format="%.1f"),
     },
 )
 
@@ -67,12 +70,29 @@ history = data.query(
     """,
     (parent_id,),
 )
-children = data.query(
+# The family as scored today: the parent's own account and every current account below it (the loader keeps
+# the hierarchy a tree, so the walk ends).
+family = data.query(
     """
-    select account_id, account_name, health_score, health_band, arr_amount, currency_code
-    from marts.account_health_scores
-    where parent_account_id = ?
-    order by health_score
+    with recursive family (account_id, level) as (
+        select cast(? as varchar), 0
+        union all
+        select versions.account_id, family.level + 1
+        from marts.dim_account_versions as versions
+        inner join family on versions.parent_account_id = family.account_id
+        where versions.is_current
+    )
+    select
+        family.level,
+        scores.account_id,
+        scores.account_name,
+        scores.health_band,
+        scores.health_score,
+        scores.arr_reporting_amount
+    from family
+    inner join marts.account_health_scores as scores on family.account_id = scores.account_id
+    where not scores.is_churned
+    order by family.level, scores.health_score
     """,
     (parent_id,),
 )
@@ -92,17 +112,23 @@ with history_column:
         "No scored day for this parent account.",
     )
 with children_column:
-    st.markdown("#### Children")
+    st.markdown("#### The family today")
     charts.show(
-        alt.Chart(children)
+        alt.Chart(family)
         .mark_bar()
         .encode(
             x=alt.X("health_score:Q", title="Health score", scale=alt.Scale(domain=[0, 100])),
-            y=alt.Y("account_name:N", sort="x", title=None),
+            y=alt.Y("account_name:N", sort="x", title=None, axis=alt.Axis(labelLimit=220)),
             color=alt.Color("health_band:N", scale=charts.BAND_SCALE, legend=None),
-            tooltip=["account_id", "account_name", alt.Tooltip("health_score:Q", format=".1f")],
+            tooltip=[
+                "account_id",
+                "account_name",
+                "level",
+                alt.Tooltip("health_score:Q", format=".1f"),
+                alt.Tooltip("arr_reporting_amount:Q", format=",.0f"),
+            ],
         )
-        .properties(height=40 + 26 * len(children)),
-        children,
-        "No child account is published for this parent.",
+        .properties(height=40 + 28 * len(family)),
+        family,
+        "No current account of this family is published.",
     )

@@ -18,6 +18,8 @@ accounts = data.query(
     """
     select
         scores.account_id,
+        -- Opens the account on the drill-down page.
+        'account_drill_down?account=' || scores.account_id as drill_down_link,
         scores.account_name,
         scores.segment,
         scores.csm_owner,
@@ -98,7 +100,7 @@ else:
         width="stretch",
         height=min(38 + 35 * len(shown), 640),
         column_order=[
-            "account_id",
+            "drill_down_link",
             "account_name",
             "health_score",
             "health_band",
@@ -115,7 +117,7 @@ else:
             "renewal_date",
         ],
         column_config={
-            "account_id": st.column_config.TextColumn("Account"),
+            "drill_down_link": st.column_config.LinkColumn("Account", display_text=r"account=(.*)$"),
             "account_name": st.column_config.TextColumn("Name"),
             "health_score": st.column_config.ProgressColumn("Score", min_value=0, max_value=100, format="%.1f"),
             "health_band": st.column_config.TextColumn("Band"),
@@ -132,4 +134,4 @@ else:
             "renewal_date": st.column_config.DateColumn("Renewal"),
         },
     )
-    st.caption("Open an account in **Account drill-down** to see its score history and why it changed.")
+    st.caption("An account's link opens its score history and why it changed (Account drill-down).")
