@@ -41,3 +41,26 @@ def band_badge(band: str) -> str:
 
 # How far back the arrows under the headline figures look.
 MONTH = dt.timedelta(days=30)
+
+
+def score_history(history: pd.DataFrame, bands: pd.DataFrame) -> alt.LayerChart:
+    """A score over time (score_date, health_score, health_band) over its bands' areas (data.health_bands)."""
+    band_areas = (
+        alt.Chart(bands)
+        .mark_rect(opacity=0.12)
+        .encode(
+            y=alt.Y("lower_score:Q", scale=alt.Scale(domain=[0, 100])),
+            y2="upper_score:Q",
+            color=alt.Color("health_band:N", scale=BAND_SCALE, legend=None),
+        )
+    )
+    score_line = (
+        alt.Chart(history)
+        .mark_line(color="#33475b", strokeWidth=2)
+        .encode(
+            x=alt.X("score_date:T", title=None),
+            y=alt.Y("health_score:Q", title="Health score", scale=alt.Scale(domain=[0, 100])),
+            tooltip=["score_date:T", alt.Tooltip("health_score:Q", format=".1f"), "health_band:N"],
+        )
+    )
+    return band_areas + score_line

@@ -103,3 +103,19 @@ def has_table(table: str) -> bool:
         (table,),
     )
     return bool(found.loc[0, "tables"])
+
+
+def health_bands(config_version: str) -> pd.DataFrame:
+    """The band limits of a scoring configuration (seeds/health_bands.csv as it was then): health_band,
+    lower_score, upper_score."""
+    return query(
+        """
+        select
+            split_part(config_row, '|', 1) as health_band,
+            cast(split_part(config_row, '|', 2) as double) as lower_score,
+            cast(split_part(config_row, '|', 3) as double) as upper_score
+        from marts.scorecard_config_versions
+        where seed_name = 'health_bands' and config_version = ?
+        """,
+        (config_version,),
+    )

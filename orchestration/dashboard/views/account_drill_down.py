@@ -72,39 +72,11 @@ history = data.query(
     """,
     (account_id,),
 )
-# The band limits of the configuration the newest score was computed with, as the scoring read them.
-bands = data.query(
-    """
-    select
-        split_part(config_row, '|', 1) as health_band,
-        cast(split_part(config_row, '|', 2) as double) as lower_score,
-        cast(split_part(config_row, '|', 3) as double) as upper_score
-    from marts.scorecard_config_versions
-    where seed_name = 'health_bands' and config_version = ?
-    """,
-    (history["config_version"].iloc[-1] if not history.empty else "",),
-)
+# The band limits of the configuration the newest score was computed with.
+bands = data.health_bands(history["config_version"].iloc[-1] if not history.empty else "")
 
 st.markdown("#### Score history")
-band_areas = (
-    alt.Chart(bands)
-    .mark_rect(opacity=0.12)
-    .encode(
-        y=alt.Y("lower_score:Q", scale=alt.Scale(domain=[0, 100])),
-        y2="upper_score:Q",
-        color=alt.Color("health_band:N", scale=charts.BAND_SCALE, legend=None),
-    )
-)
-score_line = (
-    alt.Chart(history)
-    .mark_line(color="#33475b", strokeWidth=2)
-    .encode(
-        x=alt.X("score_date:T", title=None),
-        y=alt.Y("health_score:Q", title="Health score", scale=alt.Scale(domain=[0, 100])),
-        tooltip=["score_date:T", alt.Tooltip("health_score:Q", format=".1f"), "health_band:N"],
-    )
-)
-charts.show((band_areas + score_line).properties(height=280), history, "No scored day for this account.")
+charts.show(charts.score_history(history, bands).properties(height=280), history, "No scored day for this account.")
 
 components_column, contributions_column = st.columns(2)
 with components_column:

@@ -15,7 +15,10 @@ parents = data.query(
     select parent_account_id, parent_account_name, health_band, weakest_child_account_id,
         weakest_child_account_name, reporting_currency_code, health_score, parent_health_score,
         weakest_child_health_score,
-        child_account_count, arr_reporting_amount, score_date
+        child_account_count,
+        -- Whole units of the reporting currency are enough to compare families.
+        round(arr_reporting_amount) as arr_reporting_amount,
+        score_date
     from marts.parent_account_health
     where score_date = (select max(score_date) from marts.parent_account_health)
     order by health_score, parent_account_id
@@ -33,6 +36,7 @@ st.dataframe(
     parents.style.map(charts.band_cell_style, subset=["health_band"]),
     hide_index=True,
     width="stretch",
+    height=min(38 + 35 * len(parents), 640),
     column_order=[
         "parent_account_id",
         "parent_account_name",
@@ -96,18 +100,22 @@ family = data.query(
     """,
     (parent_id,),
 )
+# The bands of the configuration most current scores were computed with.
+bands = data.health_bands(
+    data.query(
+        """
+        select config_version from marts.account_health_scores
+        group by config_version
+        order by count(*) desc, config_version
+        limit 1
+        """
+    ).loc[0, "config_version"]
+)
 history_column, children_column = st.columns([3, 2])
 with history_column:
     st.markdown("#### Roll-up score history")
     charts.show(
-        alt.Chart(history)
-        .mark_line(color="#33475b")
-        .encode(
-            x=alt.X("score_date:T", title=None),
-            y=alt.Y("health_score:Q", title="Health score", scale=alt.Scale(domain=[0, 100])),
-            tooltip=["score_date:T", alt.Tooltip("health_score:Q", format=".1f"), "health_band:N"],
-        )
-        .properties(height=260),
+        charts.score_history(history, bands).properties(height=260),
         history,
         "No scored day for this parent account.",
     )
@@ -118,7 +126,7 @@ with children_column:
         .mark_bar()
         .encode(
             x=alt.X("health_score:Q", title="Health score", scale=alt.Scale(domain=[0, 100])),
-            y=alt.Y("account_name:N", sort="x", title=None, axis=alt.Axis(labelLimit=220)),
+            y=alt.Y("account_name:N", sort="x", title=None, axis=alt.Axis(labelLimit=220, labelOverlap=False)),
             color=alt.Color("health_band:N", scale=charts.BAND_SCALE, legend=None),
             tooltip=[
                 "account_id",
@@ -128,7 +136,7 @@ with children_column:
                 alt.Tooltip("arr_reporting_amount:Q", format=",.0f"),
             ],
         )
-        .properties(height=40 + 28 * len(family)),
+        .properties(height=50 + 34 * len(family)),
         family,
         "No current account of this family is published.",
     )

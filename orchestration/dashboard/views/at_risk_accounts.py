@@ -33,7 +33,7 @@ accounts = data.query(
         actions.owner,
         scores.health_score,
         scores.change_7d,
-        scores.arr_reporting_amount,
+        round(scores.arr_reporting_amount) as arr_reporting_amount,
         alerts.open_alerts,
         actions.due_date,
         scores.renewal_date

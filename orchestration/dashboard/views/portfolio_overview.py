@@ -16,7 +16,10 @@ daily = data.query(
     """
     select score_date, dimension, dimension_value, reporting_currency_code, account_count, average_health_score,
         median_health_score, green_account_count, yellow_account_count, red_account_count, green_share,
-        yellow_share, red_share, arr_reporting_amount, arr_at_risk_reporting_amount, yellow_arr_reporting_amount,
+        yellow_share, red_share,
+        -- Whole units of the reporting currency are enough for a portfolio.
+        round(arr_reporting_amount) as arr_reporting_amount,
+        round(arr_at_risk_reporting_amount) as arr_at_risk_reporting_amount,
         nps, ticket_csat, monthly_churn_rate, net_revenue_retention
     from marts.portfolio_daily
     order by score_date, dimension, dimension_value
