@@ -64,3 +64,8 @@ def score_history(history: pd.DataFrame, bands: pd.DataFrame) -> alt.LayerChart:
         )
     )
     return band_areas + score_line
+
+
+def shown(value: object, format_spec: str) -> str:
+    """`value` formatted, or a dash when the mart holds none (a new account has no 7-day change yet)."""
+    return "–" if pd.isna(value) else format(value, format_spec)

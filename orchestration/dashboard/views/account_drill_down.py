@@ -21,7 +21,8 @@ accounts = data.query(
     """
 )
 labels = {
-    row.account_id: f"{row.account_id} · {row.account_name} ({row.health_score:.1f}, {row.health_band})"
+    row.account_id: f"{row.account_id} · {row.account_name} ({charts.shown(row.health_score, '.1f')}, "
+    f"{row.health_band})"
     for row in accounts.itertuples()
 }
 ids = list(labels)
@@ -46,18 +47,18 @@ account = data.query(
 st.subheader(account["account_name"])
 st.markdown(
     f"{charts.band_badge(account['health_band'])} {account['segment']} · {account['plan_name']} · "
-    f"CSM {account['csm_owner']} · ARR {account['arr_amount']:,.0f} {account['currency_code']} · "
+    f"CSM {account['csm_owner']} · ARR {charts.shown(account['arr_amount'], ',.0f')} {account['currency_code']} · "
     + (
-        f"churned on {account['churned_date']:%Y-%m-%d}"
+        f"churned on {charts.shown(account['churned_date'], '%Y-%m-%d')}"
         if account["is_churned"]
-        else f"renews {account['renewal_date']:%Y-%m-%d}"
+        else f"renews {charts.shown(account['renewal_date'], '%Y-%m-%d')}"
     )
 )
 score_metric, week_metric, month_metric, coverage_metric = st.columns(4)
-score_metric.metric("Health score", f"{account['health_score']:.1f}", border=True)
-week_metric.metric("Change, 7 days", f"{account['change_7d']:+.1f}", border=True)
-month_metric.metric("Change, 30 days", f"{account['change_30d']:+.1f}", border=True)
-coverage_metric.metric("Coverage", f"{account['coverage']:.0%}", border=True)
+score_metric.metric("Health score", charts.shown(account["health_score"], ".1f"), border=True)
+week_metric.metric("Change, 7 days", charts.shown(account["change_7d"], "+.1f"), border=True)
+month_metric.metric("Change, 30 days", charts.shown(account["change_30d"], "+.1f"), border=True)
+coverage_metric.metric("Coverage", charts.shown(account["coverage"], ".0%"), border=True)
 st.markdown(f"**Weakest:** {account['weakest_component']} — {account['top_driver_reason']}")
 
 history = data.query(
@@ -215,7 +216,7 @@ with actions_column:
         (account_id,),
     )
     if actions.empty:
-        st.info("No action: the account is green.")
+        st.info("No open action: actions are planned for yellow and red current accounts.")
     else:
         st.dataframe(
             actions,

@@ -4,6 +4,7 @@ segment, CSM or scorecard (marts.portfolio_daily)."""
 from __future__ import annotations
 
 import altair as alt
+import pandas as pd
 import streamlit as st
 
 from orchestration.dashboard import charts, data
@@ -56,10 +57,10 @@ figures[3].metric(
     delta_arrow="off",
     border=True,
 )
-figures[4].metric("NPS", "–" if latest["nps"] is None else f"{latest['nps']:.0f}", border=True)
+figures[4].metric("NPS", "–" if pd.isna(latest["nps"]) else f"{latest['nps']:.0f}", border=True)
 figures[5].metric(
     "Monthly churn",
-    "–" if latest["monthly_churn_rate"] is None else f"{latest['monthly_churn_rate']:.1%}",
+    "–" if pd.isna(latest["monthly_churn_rate"]) else f"{latest['monthly_churn_rate']:.1%}",
     border=True,
 )
 
