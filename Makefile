@@ -8,7 +8,7 @@ export DAGSTER_HOME ?= $(abspath .dagster)
 export HEALTHSCORE_WAREHOUSE ?= $(abspath warehouse/healthscore.duckdb)
 export HEALTHSCORE_LANDING_DIR ?= $(abspath seeds/landing)
 
-.PHONY: install run dev test lint sample bench metrics erase apply-weights reports report-screenshots docs analysis lock clean
+.PHONY: install run dev test lint sample bench metrics erase apply-weights reports report-screenshots docs analysis dashboard lock clean
 
 install: $(VENV)/.installed $(DAGSTER_HOME)/dagster.yaml
 
@@ -81,6 +81,15 @@ reports: install
 # scores: docs/images/health_report_red.png and health_report_green.png. Needs a local Chromium.
 report-screenshots: install
 	$(BIN)/python -m orchestration.customer_reports.screenshots --out docs/images
+
+# The dashboard on http://127.0.0.1:8501 (DASHBOARD_PORT=8600 for another port): portfolio overview, at-risk
+# accounts, account drill-down, benchmarks and account hierarchies, read from the published scores (the serving
+# file, read-only; a newly published one is read on the next page load). Without published scores it runs
+# `make run` first. Headless: no browser is opened, no usage statistics are sent, nothing is fetched.
+DASHBOARD_PORT ?= 8501
+dashboard: install
+	test -f "$${HEALTHSCORE_SERVING:-warehouse/serving/healthscore.duckdb}" || $(MAKE) run
+	$(BIN)/python -m orchestration.dashboard --port $(DASHBOARD_PORT)
 
 # Regenerates the committed sample landing files (deterministic: same seed, same files), and beside them the
 # simulated accounts' hidden health, which no ingestion reads (seeds/landing_truth/hidden_health.parquet).
