@@ -43,6 +43,10 @@ PUBLISHED_TABLES = {
     "expansion_candidates": None,
     "health_alerts": None,
     "account_actions": None,
+    "portfolio_daily": "score_date",
+    "portfolio_benchmarks": None,
+    # The semantic layer's calendar, for MetricFlow on the published file (orchestration/semantic_layer.py).
+    "time_spine_daily": None,
 }
 HISTORY_TABLES = [table for table, day in PUBLISHED_TABLES.items() if day]
 

@@ -1,7 +1,8 @@
 -- The churn probability behind each score: per account and day, the probability of cancelling within the
 -- backtest horizon and at the next renewal, from the score and its component scores through the logistic
 -- coefficients the backtest fitted on the history's real churn (source backtest.churn_model_coefficients),
--- and the ARR at risk (probability x ARR in the account's currency). A component without data stands at
+-- and the ARR at risk (probability x ARR in the account's currency, and in the reporting currency at the
+-- day's rate). A component without data stands at
 -- the score, as in the fit. The 0-100 score stays the explainable headline; this translates it into odds.
 -- Built after the backtest asset (tag churn_risk, a second dbt step), so the coefficients are this refresh's.
 -- Like the history it extends, it is point in time and incremental: a build computes the days the history
@@ -12,6 +13,7 @@
     unique_key=['account_id', 'score_date'],
     incremental_strategy=('merge' if target.type == 'spark' else 'delete+insert'),
     full_refresh=var('rebuild_history', false),
+    on_schema_change='append_new_columns',
     tags=['churn_risk'],
 ) }}
 
@@ -82,11 +84,17 @@ final as (
         cast(probabilities.churn_probability_horizon as double) as churn_probability_horizon,
         cast(probabilities.churn_probability_renewal as double) as churn_probability_renewal,
         versions.currency_code,
+        {{ reporting_currency_code() }} as reporting_currency_code,
         versions.arr_amount,
         cast(probabilities.churn_probability_horizon * cast(versions.arr_amount as double) as decimal(18, 2))
             as arr_at_risk_horizon,
         cast(probabilities.churn_probability_renewal * cast(versions.arr_amount as double) as decimal(18, 2))
             as arr_at_risk_renewal,
+        {{ to_reporting_currency('versions.arr_amount', 'exchange_rates') }} as arr_reporting_amount,
+        {{ to_reporting_currency('probabilities.churn_probability_horizon * cast(versions.arr_amount as double)', 'exchange_rates') }}
+            as arr_at_risk_horizon_reporting_amount,
+        {{ to_reporting_currency('probabilities.churn_probability_renewal * cast(versions.arr_amount as double)', 'exchange_rates') }}
+            as arr_at_risk_renewal_reporting_amount,
         versions.csm_owner,
         probabilities.churn_model_version,
         history.score_date,
@@ -99,6 +107,9 @@ final as (
     inner join {{ ref('dim_account_versions') }} as versions
         on history.account_id = versions.account_id
         and {{ version_valid_on('versions', 'history.score_date') }}
+    left join {{ ref('int_exchange_rates_dated') }} as exchange_rates
+        on versions.currency_code = exchange_rates.currency_code
+        and {{ exchange_rate_valid_on('exchange_rates', 'history.score_date') }}
     where history.health_score is not null
 )
 

@@ -1,6 +1,6 @@
 -- ARR at risk on the latest scored day, rolled up the ways customer success is organised: the whole
--- portfolio, each segment, each CSM and each health band. Money is summed per currency only: adding EUR
--- and USD without a rate would be a number nobody can use.
+-- portfolio, each segment, each CSM and each health band. Money is summed per currency, and beside it in the
+-- reporting currency (converted per account at the day's rate): the rows of a rollup add up to one total.
 {{ config(tags=['churn_risk']) }}
 
 with latest as (
@@ -25,10 +25,14 @@ final as (
         rollup_level,
         rollup_value,
         currency_code,
+        max(reporting_currency_code) as reporting_currency_code,
         count(*) as accounts,
         sum(arr_amount) as arr_amount,
         sum(arr_at_risk_horizon) as arr_at_risk_horizon,
         sum(arr_at_risk_renewal) as arr_at_risk_renewal,
+        sum(arr_reporting_amount) as arr_reporting_amount,
+        sum(arr_at_risk_horizon_reporting_amount) as arr_at_risk_horizon_reporting_amount,
+        sum(arr_at_risk_renewal_reporting_amount) as arr_at_risk_renewal_reporting_amount,
         -- Summed as decimals: a sum of doubles depends on the order threads add them in, and a refresh of
         -- the same data must give the same figures.
         cast(

@@ -7,15 +7,8 @@ with history as (
 ),
 
 cancellations as (
-    select
-        cancellations.account_id,
-        cancellations.churned_date,
-        events.churn_reason
-    from {{ ref('int_account_cancellations_dated') }} as cancellations
-    left join {{ ref('stg_crm__churn_events') }} as events
-        on cancellations.account_id = events.account_id
-        and cancellations.churned_date = events.churned_date
-        and events.is_cancellation
+    select account_id, churned_date, churn_reason
+    from {{ ref('int_account_cancellations_dated') }}
 ),
 
 audit_window as (

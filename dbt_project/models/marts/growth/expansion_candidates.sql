@@ -104,6 +104,7 @@ final as (
         candidates.plan_name,
         candidates.csm_owner,
         candidates.currency_code,
+        candidates.reporting_currency_code,
         candidates.health_band,
         candidates.trend,
         evidence.evidence,
@@ -119,7 +120,10 @@ final as (
         candidates.suggested_additional_seats,
         candidates.price_per_seat,
         cast(candidates.suggested_additional_seats * candidates.price_per_seat as decimal(18, 2)) as estimated_expansion_arr,
+        {{ to_reporting_currency('candidates.suggested_additional_seats * candidates.price_per_seat', 'exchange_rates') }}
+            as estimated_expansion_arr_reporting_amount,
         candidates.arr_amount,
+        candidates.arr_reporting_amount,
         candidates.has_high_seat_utilisation,
         candidates.has_rising_usage,
         candidates.is_promoter,
@@ -129,6 +133,10 @@ final as (
     from candidates
     inner join evidence
         on candidates.account_id = evidence.account_id
+    -- At the rate of the day the score describes, as the account's converted ARR.
+    left join {{ ref('int_exchange_rates_dated') }} as exchange_rates
+        on candidates.currency_code = exchange_rates.currency_code
+        and {{ exchange_rate_valid_on('exchange_rates', 'candidates.score_date') }}
 )
 
 select * from final

@@ -20,6 +20,10 @@ cancellations as (
     select * from {{ ref('int_account_cancellations_dated') }}
 ),
 
+exchange_rates as (
+    select * from {{ ref('int_exchange_rates_dated') }}
+),
+
 -- Why the latest score moved, in words (marts.account_score_changes holds every day and its drivers).
 explanations as (
     select
@@ -40,6 +44,7 @@ final as (
         accounts.plan_name,
         accounts.country_code,
         accounts.currency_code,
+        {{ reporting_currency_code() }} as reporting_currency_code,
         accounts.csm_owner,
         latest.lifecycle_stage,
         latest.scorecard,
@@ -64,6 +69,7 @@ final as (
         latest.feedback_score,
         latest.milestones_score,
         accounts.arr_amount,
+        {{ to_reporting_currency('accounts.arr_amount', 'exchange_rates') }} as arr_reporting_amount,
         accounts.licensed_seats,
         cancellations.churned_date is not null and cancellations.churned_date <= {{ score_as_of_date() }}
             as is_churned,
@@ -76,6 +82,10 @@ final as (
         on accounts.account_id = latest.account_id
     left join cancellations
         on accounts.account_id = cancellations.account_id
+    -- At the rate of the day the score describes (the as-of day while there is no score yet).
+    left join exchange_rates
+        on accounts.currency_code = exchange_rates.currency_code
+        and {{ exchange_rate_valid_on('exchange_rates', 'coalesce(latest.score_date, ' ~ score_as_of_date() ~ ')') }}
     left join explanations
         on latest.account_id = explanations.account_id
         and latest.score_date = explanations.score_date
