@@ -29,12 +29,15 @@ def rated(con):
     con.execute("create schema marts")
     con.execute(
         "create table marts.portfolio_benchmarks (score_date date, benchmark varchar, segment varchar, "
-        "value double, rating varchar, is_expected boolean, lower_bound double, upper_bound double)"
+        "value double, rating varchar, is_expected boolean, lower_bound double, upper_bound double, "
+        "observation_count bigint)"
     )
 
     def rows(*values: tuple) -> duckdb.DuckDBPyConnection:
         for row in values:
-            con.execute("insert into marts.portfolio_benchmarks values (?, ?, ?, ?, ?, ?, ?, ?)", [SCORE_DATE, *row])
+            con.execute(
+                "insert into marts.portfolio_benchmarks values (?, ?, ?, ?, ?, ?, ?, ?, ?)", [SCORE_DATE, *row, 120]
+            )
         return con
 
     return rows
@@ -54,6 +57,7 @@ def test_a_benchmark_in_its_expected_range_passes_with_the_marts_figure_and_rati
         "rating": "good",
         "is_expected": True,
         "range": "0 .. 30",
+        "observations": 120,
         "score_date": str(SCORE_DATE),
         "per_segment": None,
     }
@@ -83,7 +87,7 @@ def test_a_segment_outside_its_range_warns_though_the_portfolio_is_fine(rated):
 
 @pytest.mark.parametrize(
     "rows",
-    [(), (("ticket_csat", "all", None, None, None, None, None),)],
+    [(), (("ticket_csat", "all", None, "no data", True, None, None),)],
     ids=["no row in the mart", "no figure (no ratings in the window)"],
 )
 def test_a_benchmark_without_a_figure_reports_no_data(rated, rows):
@@ -91,10 +95,25 @@ def test_a_benchmark_without_a_figure_reports_no_data(rated, rows):
     assert outcome.passed and outcome.summary == "ticket CSAT (ratings 4-5): no data, nothing to compare"
 
 
-def test_a_figure_no_range_holds_is_reported_not_judged(rated):
-    con = rated(("average_health_score", "all", 72.0, None, None, None, None))
+def test_a_figure_no_range_holds_is_reported_not_judged_and_unrated_segments_are_left_out(rated):
+    con = rated(
+        ("average_health_score", "all", 72.0, "no benchmark", True, None, None),
+        ("average_health_score", "SMB", 40.0, "no benchmark", True, None, None),
+    )
     outcome = rate_benchmark(con, "average_health_score")
     assert outcome.passed and outcome.summary == "average health 72.0: no benchmark"
+
+
+def test_benchmark_checks_report_the_marts_figures_on_the_refreshed_sample(warehouse):
+    """Nothing is computed in Python: each check states the value and rating of the mart's portfolio row."""
+    for name, (_, function) in BENCHMARKS.items():
+        value, rating = warehouse.execute(
+            "select value, rating from marts.portfolio_benchmarks where benchmark = ? and segment = 'all'",
+            [name.removeprefix("benchmark_")],
+        ).fetchone()
+        outcome = function(warehouse)
+        assert value is not None and rating not in ("no data", "no benchmark"), name
+        assert (outcome.metadata["value"], outcome.metadata["rating"]) == (round(value, 4), rating), name
 
 
 def test_stale_source_warns_and_fresh_source_passes(warehouse):

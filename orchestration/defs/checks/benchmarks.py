@@ -17,6 +17,9 @@ from orchestration.settings import REPO_ROOT
 BENCHMARKS_SEED = REPO_ROOT / "seeds" / "benchmarks.csv"
 BENCHMARKS_MART = dg.AssetKey(["marts", "portfolio_benchmarks"])
 PORTFOLIO = "all"  # the segment value of the whole portfolio in the seed and the mart
+# The mart's ratings of a figure without a value, and of one no range of the seed holds (neither unexpected).
+NO_DATA = "no data"
+NO_BENCHMARK = "no benchmark"
 
 # How a benchmark reads in a sentence, and whether its value is a share shown as a percentage. A benchmark
 # not named here is shown by its seed name and plain value.
@@ -49,26 +52,27 @@ def rate_benchmark(con: duckdb.DuckDBPyConnection, benchmark: str) -> Outcome:
     each segment the seed rates separately. Fails (as a warning) when any figure lies in an unexpected range."""
     label, _ = SHOWN_AS.get(benchmark, (benchmark, False))
     rows = con.execute(
-        "select segment, value, rating, is_expected, lower_bound, upper_bound, score_date "
+        "select segment, value, rating, is_expected, lower_bound, upper_bound, observation_count, score_date "
         "from marts.portfolio_benchmarks where benchmark = ? order by segment",
         [benchmark],
     ).fetchall()
     rated = {
         segment: {
             "value": None if value is None else round(float(value), 4),
-            "rating": rating if value is None or rating is not None else "no benchmark",
-            # A value no range of the seed holds has nothing to be judged against: not a warning.
-            "is_expected": value is None or is_expected is None or bool(is_expected),
-            "range": _bounds(lower, upper) if value is not None and rating is not None else "",
-            "score_date": str(score_date) if score_date is not None else None,
+            "rating": rating,
+            "is_expected": bool(is_expected),
+            "range": _bounds(lower, upper) if lower is not None or upper is not None else "",
+            "observations": observations,
+            "score_date": str(score_date),
         }
-        for segment, value, rating, is_expected, lower, upper, score_date in rows
+        for segment, value, rating, is_expected, lower, upper, observations, score_date in rows
     }
     overall = rated.pop(PORTFOLIO, None)
     if overall is None or overall["value"] is None:
         # Before the first scored day (or without the answers a figure needs) there is nothing to compare.
-        return Outcome(True, f"{label}: no data, nothing to compare", {"value": None, "rating": "no data"})
-    segments = {segment: r for segment, r in rated.items() if r["value"] is not None}
+        return Outcome(True, f"{label}: no data, nothing to compare", {"value": None, "rating": NO_DATA})
+    # Segments are shown where the seed rates them; the mart has a row for every segment of the day.
+    segments = {s: r for s, r in rated.items() if r["value"] is not None and r["rating"] != NO_BENCHMARK}
     unexpected = [segment for segment, r in segments.items() if not r["is_expected"]]
     summary = (
         f"{label} {_shown(benchmark, overall['value'])}: {overall['rating']}"
