@@ -229,7 +229,11 @@ def test_broken_score_history_fails_the_right_dbt_test_naming_the_row(refreshed,
         gaps = dict(
             con.execute(f"select account_id, problem from {AUDIT_SCHEMA}.history_has_every_account_day").fetchall()
         )
-    assert gaps == {accounts[3]: "missing days", not_on_last_day: "not scored on the last day"}
+    assert gaps == {
+        accounts[3]: "missing days",
+        accounts[4]: "duplicate days",
+        not_on_last_day: "not scored on the last day",
+    }
 
 
 @pytest.mark.parametrize(
