@@ -7,6 +7,7 @@ from dagster_dbt import DbtCliResource
 from orchestration.defs.alerts.assets import webhook_deliveries
 from orchestration.defs.alerts.sensors import retry_alert_deliveries_job, retry_failed_deliveries_sensor
 from orchestration.defs.backtest.assets import backtest_assets
+from orchestration.defs.checks.benchmarks import benchmark_checks
 from orchestration.defs.dbt.assets import churn_risk_dbt_assets, healthscore_dbt_assets
 from orchestration.defs.dbt.project import dbt_project
 from orchestration.defs.exports.assets import crm_account_properties_export
@@ -17,7 +18,6 @@ from orchestration.defs.jobs import daily_refresh_schedule, refresh_all_job
 from orchestration.defs.privacy.jobs import erase_personal_data_job
 from orchestration.defs.resources import LandingResource, ServingResource, WarehouseResource
 from orchestration.defs.runs.sensors import dead_runs_sensor
-from orchestration.defs.scores.checks import score_checks_defs
 from orchestration.defs.serving.assets import published_health_score_marts
 from orchestration.settings import Settings, load_settings
 
@@ -33,7 +33,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             webhook_deliveries,
             crm_account_properties_export,
         ],
-        asset_checks=[*freshness_checks, landing_directory_check, *score_checks_defs],
+        asset_checks=[*freshness_checks, landing_directory_check, benchmark_checks],
         jobs=[refresh_all_job, erase_personal_data_job, retry_alert_deliveries_job],
         schedules=[daily_refresh_schedule],
         sensors=[dead_runs_sensor, retry_failed_deliveries_sensor],

@@ -49,8 +49,9 @@ def _absolute(value: str) -> Path:
 
 
 def load_settings() -> Settings:
-    """Reads the environment, and exports the resolved warehouse path so the dbt profile sees it too, and
-    this environment's dbt executable so dagster-dbt finds it however Python was started."""
+    """Reads the environment, and puts this environment's dbt executable first on PATH so that dagster-dbt finds
+    it however Python was started. The warehouse reaches dbt through the WarehouseResource (dbt vars), not
+    through this process's environment."""
     warehouse = _absolute(os.environ.get("HEALTHSCORE_WAREHOUSE", str(REPO_ROOT / "warehouse" / "healthscore.duckdb")))
     landing = _absolute(os.environ.get("HEALTHSCORE_LANDING_DIR", str(SAMPLE_LANDING_DIR)))
     serving = _absolute(
@@ -66,10 +67,6 @@ def load_settings() -> Settings:
         memory_limit=os.environ.get("HEALTHSCORE_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT),
         crm_export_dir=crm_exports,
     )
-    # The dbt profile reads these.
-    os.environ["HEALTHSCORE_WAREHOUSE"] = str(warehouse)
-    os.environ["HEALTHSCORE_MEMORY_LIMIT"] = settings.memory_limit
-    os.environ["HEALTHSCORE_SPILL_DIR"] = str(settings.spill_dir)
     scripts = str(Path(sys.executable).parent)
     if scripts not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")

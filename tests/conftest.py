@@ -125,11 +125,7 @@ def pytest_configure(config: pytest.Config) -> None:
     # One pseudonymisation key for every warehouse of the session, from the environment as in production, so
     # that tests may copy a warehouse file without its key file. A test-only value, never a default.
     os.environ.setdefault("HEALTHSCORE_PSEUDONYMISATION_KEY", "test-only pseudonymisation key, not a secret")
-    parse_dir = Path(config.rootpath) / "dbt_project" / "target"
-    with pytest.MonkeyPatch.context() as env:
-        # Parsing needs a warehouse path to resolve the profile, never a warehouse file.
-        env.setenv("HEALTHSCORE_WAREHOUSE", str(parse_dir / "parse-only.duckdb"))
-        prepare_manifest()
+    prepare_manifest()
 
 
 @pytest.fixture(scope="session")

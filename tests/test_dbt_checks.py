@@ -1,6 +1,7 @@
 """The dbt tests that guard configuration and arithmetic fail on data that breaks them."""
 
 import csv
+import datetime as dt
 import re
 import shutil
 from pathlib import Path
@@ -106,6 +107,18 @@ def test_shipped_configuration_passes(project, tmp_path):
             "measure_bands_are_contiguous_and_monotonic",
         ),
         (
+            "scorecard_measure_weights",
+            {"scorecard": "smb", "measure": "nps"},
+            {"weight": "-0.1"},
+            "accepted_range_scorecard_measure_weights_weight__1__0",
+        ),
+        (
+            "scorecard_components",
+            {"scorecard": "enterprise", "component": "feedback"},
+            None,
+            "scorecards_weigh_every_measure",
+        ),
+        (
             "score_caps",
             {"cap": "payment_collection_risk"},
             {"max_score": "120"},
@@ -136,6 +149,111 @@ def test_broken_configuration_fails_the_right_test(project, tmp_path, seed, matc
     result = dbt(["build", *CONFIG_SELECTION], project, tmp_path / "w.duckdb")
     assert result.returncode != 0
     assert any(name.startswith(expected_failure) for name in failing_tests(result)), result.stdout
+
+
+@pytest.mark.parametrize(
+    ("seed", "expected_failure"),
+    [
+        ("health_bands", "health_bands_cover_0_to_100"),
+        ("measures", "measures_are_implemented"),
+        ("scorecard_components", "scorecard_weights_sum_to_one"),
+    ],
+)
+def test_an_empty_configuration_seed_fails_instead_of_passing_vacuously(project, tmp_path, seed, expected_failure):
+    path = project.parent / "seeds" / f"{seed}.csv"
+    path.write_text(path.read_text().splitlines()[0] + "\n")
+    result = dbt(["build", *CONFIG_SELECTION], project, tmp_path / "w.duckdb")
+    assert result.returncode != 0
+    assert expected_failure in failing_tests(result), result.stdout[-3000:]
+
+
+AUDIT_SCHEMA = "dbt_test__audit"  # where --store-failures keeps each test's failing rows
+
+
+def test_broken_score_history_fails_the_right_dbt_test_naming_the_row(refreshed, tmp_path):
+    """The score invariants the Python checks repeated are dbt tests: one corruption per account, one dbt run,
+    and each test fails naming its account (or value) alone."""
+    warehouse = tmp_path / "corrupt.duckdb"
+    shutil.copy(refreshed.warehouse, warehouse)
+    history = "marts.account_health_history"
+    with duckdb.connect(str(warehouse)) as con:
+        last_day = con.execute(f"select max(score_date) from {history}").fetchone()[0]
+        day = last_day - dt.timedelta(days=10)
+        accounts = [
+            row[0]
+            for row in con.execute(
+                f"select account_id from {history} where score_date = ? and health_score is not null "
+                "and account_id in (select account_id from marts.account_health_scores where not is_churned) "
+                "order by account_id limit 6",
+                [day],
+            ).fetchall()
+        ]
+        corruptions = {
+            "accepted_range_account_health_history_support_score__100__0": [
+                f"update {history} set support_score = 120 where account_id = ? and score_date = ?"
+            ],
+            "health_bands_match_the_scores": [
+                f"update {history} set health_band = case when health_band = 'green' then 'red' else 'green' end "
+                "where account_id = ? and score_date = ?"
+            ],
+            # A score without its measure rows went unchecked: the test joined the history to their sums.
+            "contributions_add_up_to_the_score": [
+                f"update {history} set health_score = health_score + 0.5 where account_id = ? and score_date = ?",
+                "delete from intermediate.int_account_measure_contributions where account_id = ? and score_date = ?",
+            ],
+            "history_has_every_account_day": [f"delete from {history} where account_id = ? and score_date = ?"],
+            "unique_combination_account_health_history_account_id__score_date": [
+                f"insert into {history} select * from {history} where account_id = ? and score_date = ?"
+            ],
+        }
+        for account, statements in zip(accounts, corruptions.values(), strict=False):
+            for statement in statements:
+                con.execute(statement, [account, day])
+        not_on_last_day = accounts[5]
+        con.execute(f"delete from {history} where account_id = ? and score_date = ?", [not_on_last_day, last_day])
+    project = copy_project(tmp_path)
+    result = dbt(["test", "--select", "account_health_history", "--store-failures"], project, warehouse)
+    assert result.returncode != 0
+    failed = failing_tests(result)
+    assert set(corruptions) <= set(failed), failed
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        for account, test in zip(accounts, corruptions, strict=False):
+            if test.startswith(("history_has_every_account_day", "unique_combination")):
+                continue  # the first names two accounts, checked below; the second counts duplicates
+            # accepted_range keeps only the offending value; the other tests name the account.
+            column, expected = (
+                ("out_of_range_value", 120) if test.startswith("accepted_range") else ("account_id", account)
+            )
+            named = [row[0] for row in con.execute(f'select {column} from {AUDIT_SCHEMA}."{test}"').fetchall()]
+            assert named == [expected], (test, named)
+        gaps = dict(
+            con.execute(f"select account_id, problem from {AUDIT_SCHEMA}.history_has_every_account_day").fetchall()
+        )
+    assert gaps == {
+        accounts[3]: "missing days",
+        accounts[4]: "duplicate days",
+        not_on_last_day: "not scored on the last day",
+    }
+
+
+@pytest.mark.parametrize(
+    "corruption",
+    [
+        "update marts.account_health_history set health_score = health_score * 0.6, health_band = 'red' "
+        "where score_date = {last_day}",
+        "update marts.account_health_history set health_score = null, health_band = null where score_date = {last_day}",
+    ],
+    ids=["a sudden portfolio drop", "every score vanishing overnight"],
+)
+def test_an_implausible_overnight_move_fails_the_plausibility_test(refreshed, tmp_path, corruption):
+    warehouse = tmp_path / "corrupt.duckdb"
+    shutil.copy(refreshed.warehouse, warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(corruption.format(last_day="(select max(score_date) from marts.account_health_history)"))
+    project = copy_project(tmp_path)
+    result = dbt(["test", "--select", "portfolio_moves_plausibly"], project, warehouse)
+    assert result.returncode != 0
+    assert failing_tests(result) == ["portfolio_moves_plausibly"], result.stdout[-3000:]
 
 
 def test_corrupted_score_fails_the_arithmetic_test(refreshed, tmp_path):

@@ -1,10 +1,15 @@
 """The Dagster definitions load, and the lineage runs from landing files to the score mart."""
 
+import json
+import os
+from argparse import Namespace
+
 import dagster as dg
 import pytest
 
 from orchestration.defs.dbt.assets import DbtBuildConfig, dbt_build_args, prune_earlier_targets
 from orchestration.defs.ingestion.contract import load_contracts
+from orchestration.defs.resources import WarehouseResource
 
 
 @pytest.fixture(scope="module")
@@ -56,22 +61,51 @@ def test_refresh_job_runs_in_one_process_and_is_scheduled_daily(defs):
     assert schedule.cron_schedule == "0 5 * * *" and schedule.job_name == "refresh_all"
 
 
-def test_dbt_build_args():
-    assert dbt_build_args(DbtBuildConfig()) == ["build", "--exclude", "test_type:unit"]
-    assert dbt_build_args(DbtBuildConfig(score_as_of_date="2026-06-30")) == [
+def test_dbt_build_args(tmp_path):
+    warehouse = WarehouseResource(path=str(tmp_path / "w.duckdb"), raw_dir=str(tmp_path / "raw"), memory_limit="1GB")
+    profile = {
+        "warehouse_path": str(tmp_path / "w.duckdb"),
+        "memory_limit": "1GB",
+        "spill_dir": str(tmp_path / "spill"),
+    }
+    assert dbt_build_args(DbtBuildConfig(), warehouse) == [
         "build",
         "--exclude",
         "test_type:unit",
         "--vars",
-        '{"score_as_of_date": "2026-06-30"}',
+        json.dumps(profile),
     ]
-    assert dbt_build_args(DbtBuildConfig(rebuild_history=True)) == [
-        "build",
-        "--exclude",
-        "test_type:unit",
-        "--vars",
-        '{"rebuild_history": true}',
-    ]
+    assert dbt_build_args(DbtBuildConfig(score_as_of_date="2026-06-30"), warehouse)[-1] == json.dumps(
+        {**profile, "score_as_of_date": "2026-06-30"}
+    )
+    assert dbt_build_args(DbtBuildConfig(rebuild_history=True), warehouse)[-1] == json.dumps(
+        {**profile, "rebuild_history": True}
+    )
+
+
+def test_dbt_opens_the_warehouse_of_the_resource_whatever_the_environment_says(tmp_path, monkeypatch):
+    """The profile takes the warehouse from the vars of the invocation; the environment variable is only the
+    fallback for dbt started by hand, and loading the settings no longer rewrites it."""
+    from dbt.config.runtime import load_profile
+    from dbt.flags import set_from_args
+    from dbt_common.context import set_invocation_context
+
+    from orchestration.settings import DBT_PROJECT_DIR, load_settings
+
+    monkeypatch.setenv("HEALTHSCORE_WAREHOUSE", "relative/elsewhere.duckdb")
+    load_settings()
+    assert os.environ["HEALTHSCORE_WAREHOUSE"] == "relative/elsewhere.duckdb"
+    warehouse = WarehouseResource(path=str(tmp_path / "w.duckdb"), raw_dir=str(tmp_path / "raw"), memory_limit="1GB")
+    cli_vars = json.loads(dbt_build_args(DbtBuildConfig(), warehouse)[-1])
+    # What dbt does when it starts: the environment and the profiles directory of the invocation.
+    set_invocation_context(os.environ.copy())
+    set_from_args(Namespace(profiles_dir=str(DBT_PROJECT_DIR)), None)
+    credentials = load_profile(str(DBT_PROJECT_DIR), cli_vars).credentials
+    assert credentials.path == str(tmp_path / "w.duckdb")
+    assert credentials.config_options["memory_limit"] == "1GB"
+    assert credentials.config_options["temp_directory"] == str(tmp_path / "spill")
+    by_hand = load_profile(str(DBT_PROJECT_DIR), {}).credentials
+    assert by_hand.path == "relative/elsewhere.duckdb"
 
 
 def test_only_the_newest_dbt_target_directories_stay(tmp_path):
@@ -91,20 +125,25 @@ def test_only_the_newest_dbt_target_directories_stay(tmp_path):
     )
 
 
-def test_python_checks_sit_next_to_their_assets_and_only_invariants_block(defs):
+def test_data_rules_are_dbt_tests_and_python_checks_only_warn(defs):
+    """Each rule lives once: the score invariants and the configuration rules are dbt tests (blocking asset
+    checks); the Python checks are the warnings dbt cannot express (freshness against the clock, stray
+    landing files, benchmarks the portfolio mart rates)."""
     graph = defs.resolve_asset_graph()
     checks = {key: graph.get(key) for key in graph.asset_check_keys}
     by_name = {(key.asset_key.to_user_string(), key.name): node for key, node in checks.items()}
     for name in (
-        "scores_within_range",
-        "bands_match_thresholds",
-        "contributions_add_up",
-        "every_account_scored_once_per_day",
+        "accepted_range_account_health_history_support_score__100__0",
+        "health_bands_match_the_scores",
+        "contributions_add_up_to_the_score",
+        "history_has_every_account_day",
         "portfolio_moves_plausibly",
     ):
         assert by_name[("marts/account_health_history", name)].blocking, name
-    assert by_name[("scorecard/scorecard_components", "weights_are_valid")].blocking
-    assert by_name[("scorecard/health_bands", "bands_cover_0_to_100")].blocking
+    assert by_name[("scorecard/scorecard_components", "scorecard_weights_sum_to_one")].blocking
+    assert by_name[("scorecard/health_bands", "health_bands_cover_0_to_100")].blocking
+    removed = {"scores_within_range", "bands_match_thresholds", "contributions_add_up", "weights_are_valid"}
+    assert not removed & {key.name for key in checks}
     for name in (
         "benchmark_portfolio_nps",
         "benchmark_monthly_churn_rate",
@@ -112,7 +151,7 @@ def test_python_checks_sit_next_to_their_assets_and_only_invariants_block(defs):
         "benchmark_ticket_csat",
         "benchmark_red_account_share",
     ):
-        assert not by_name[("marts/account_health_scores", name)].blocking, name
+        assert not by_name[("marts/portfolio_benchmarks", name)].blocking, name
     for source in load_contracts():
         assert not by_name[(f"raw/{source}", "source_is_fresh")].blocking, source
     assert not by_name[("raw/accounts", "landing_directory_is_recognised")].blocking

@@ -89,9 +89,9 @@ def test_failing_dbt_test_keeps_the_published_marts(published_copy, refreshed):
     _assert_not_published(result, serving, before, run_before)
 
 
-def test_failing_python_check_keeps_the_published_marts(published_copy, refreshed, tmp_path):
+def test_an_implausible_overnight_move_keeps_the_published_marts(published_copy, refreshed, tmp_path):
     """A helpdesk re-export that stamps 30 urgent tickets per account on the last day looks like a mass
-    crisis overnight: the distribution check fails and blocks publishing."""
+    crisis overnight: the dbt test on the portfolio's daily move fails and blocks publishing."""
     landing = landing_copy(refreshed.landing, tmp_path / "landing")
     with (landing / "support_tickets.csv").open("a", newline="") as f:
         writer = csv.writer(f)
@@ -108,8 +108,8 @@ def test_failing_python_check_keeps_the_published_marts(published_copy, refreshe
     before, run_before = serving.read_bytes(), published_run(serving)
 
     result = run_refresh(published_copy, landing)
-    plausibility = next(e for e in result.get_asset_check_evaluations() if e.check_name == "portfolio_moves_plausibly")
-    assert not plausibility.passed and plausibility.metadata["average_shift_points"].value < -5
+    failed = {e.check_name for e in result.get_asset_check_evaluations() if not e.passed}
+    assert "portfolio_moves_plausibly" in failed, failed
     _assert_not_published(result, serving, before, run_before)
 
 

@@ -1,4 +1,4 @@
--- Guards the band configuration: bands start at 0, end at 100, and each starts where the previous one ends.
+-- Guards the band configuration: there are bands, they start at 0, end at 100, and each starts where the previous one ends.
 {{ config(meta={"dagster": {"ref": {"name": "health_bands"}}}) }}
 with ordered as (
     select
@@ -21,6 +21,11 @@ validation_errors as (
     select band, 'gap or overlap with the band below'
     from ordered
     where previous_max_score is not null and min_score <> previous_max_score
+    union all
+    -- Without this row an empty seed would pass every other rule and label no score.
+    select cast(null as {{ dbt.type_string() }}), 'seeds/health_bands.csv has no bands'
+    from (select count(*) as bands from {{ ref('health_bands') }}) as configured
+    where configured.bands = 0
 )
 
 select * from validation_errors

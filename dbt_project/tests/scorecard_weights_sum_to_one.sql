@@ -1,13 +1,16 @@
--- Guards the scorecard configuration: per scorecard, component weights sum to 1, and measure weights sum to 1 within each component.
+-- Guards the scorecard configuration: per scorecard (one without any weight included), component weights sum to 1, and measure weights sum to 1 within each component.
 {{ config(meta={'dagster': {'ref': {'name': 'scorecard_components'}}}) }}
 
 with component_level as (
+    -- From the scorecards, so that a scorecard without any component weight sums to 0 instead of passing.
     select
-        scorecard,
+        scorecards.scorecard,
         'components' as level,
-        sum(weight) as total_weight
-    from {{ ref('scorecard_components') }}
-    group by scorecard
+        coalesce(sum(components.weight), 0) as total_weight
+    from {{ ref('scorecards') }} as scorecards
+    left join {{ ref('scorecard_components') }} as components
+        on scorecards.scorecard = components.scorecard
+    group by scorecards.scorecard
 ),
 
 measure_level as (

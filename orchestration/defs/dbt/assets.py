@@ -22,19 +22,31 @@ class DbtBuildConfig(dg.Config):
     """Rescore the whole daily history with the current configuration instead of adding new days."""
 
 
-def dbt_build_args(config: DbtBuildConfig) -> list[str]:
-    """The dbt command line for a refresh."""
-    dbt_vars = {}
+def warehouse_vars(warehouse: WarehouseResource) -> dict[str, str]:
+    """The DuckDB file dbt opens, its memory limit and spill directory, as dbt vars that profiles.yml reads:
+    dbt builds into the file of the resource the Python assets use, whatever the process environment says."""
+    return {
+        "warehouse_path": str(warehouse.file),
+        "memory_limit": warehouse.memory_limit,
+        "spill_dir": str(warehouse.spill_path),
+    }
+
+
+def dbt_build_args(config: DbtBuildConfig, warehouse: WarehouseResource) -> list[str]:
+    """The dbt command line for a refresh of `warehouse`."""
+    dbt_vars: dict[str, object] = warehouse_vars(warehouse)
     if config.score_as_of_date:
         dbt_vars["score_as_of_date"] = config.score_as_of_date
     if config.rebuild_history:
         dbt_vars["rebuild_history"] = True
     # Unit tests pin model logic with fixed inputs; they run in the test suite (make test), not on every
     # refresh, where they would only repeat themselves (each costs about a second).
-    args = ["build", "--exclude", "test_type:unit"]
-    if dbt_vars:
-        args += ["--vars", json.dumps(dbt_vars)]
-    return args
+    return ["build", "--exclude", "test_type:unit", "--vars", json.dumps(dbt_vars)]
+
+
+def after_backtest_args(warehouse: WarehouseResource) -> list[str]:
+    """The dbt command line of the step after the backtest (its selection comes from the asset definition)."""
+    return ["build", "--exclude", "test_type:unit", "--vars", json.dumps(warehouse_vars(warehouse))]
 
 
 def nodes_in_error(run_results: Mapping[str, Any]) -> list[str]:
@@ -110,9 +122,10 @@ def healthscore_dbt_assets(
     context: dg.AssetExecutionContext,
     dbt: DbtCliResource,
     config: DbtBuildConfig,
-    warehouse: WarehouseResource,  # unused here: requiring it makes a run that builds only dbt models hold the lock
+    # Where dbt builds; requiring it also makes a run that builds only dbt models hold the warehouse lock.
+    warehouse: WarehouseResource,
 ):
-    yield from _build(context, dbt, dbt_build_args(config))
+    yield from _build(context, dbt, dbt_build_args(config, warehouse))
 
 
 @dbt_assets(
@@ -125,6 +138,6 @@ def healthscore_dbt_assets(
 def churn_risk_dbt_assets(
     context: dg.AssetExecutionContext,
     dbt: DbtCliResource,
-    warehouse: WarehouseResource,  # unused here, as above
+    warehouse: WarehouseResource,  # as above
 ):
-    yield from _build(context, dbt, ["build", "--exclude", "test_type:unit"])
+    yield from _build(context, dbt, after_backtest_args(warehouse))

@@ -1,8 +1,9 @@
 """The dbt project handle; importing it does not need a manifest (the assets module does)."""
 
+import json
 from pathlib import Path
 
-from dagster_dbt import DbtProject
+from dagster_dbt import DagsterDbtProjectPreparer, DbtProject
 
 from orchestration.settings import DBT_PROJECT_DIR, REPO_ROOT
 
@@ -29,8 +30,17 @@ def prepare_manifest() -> Path:
     """Parses the dbt project so that the manifest describes the current models; the dbt assets load from it.
     Skipped when no project file changed since the last parse (a parse starts dbt, seconds per refresh)."""
     if not manifest_is_current():
-        dbt_project.preparer.prepare(dbt_project)
+        PARSER.prepare(dbt_project)
     return dbt_project.manifest_path
+
+
+# Parsing renders the profile, which needs a warehouse path, but never opens the file: any path will do, and
+# naming one here keeps the parse independent of the environment.
+PARSE_ONLY_VARS = {
+    "warehouse_path": str(dbt_project.target_path / "parse-only.duckdb"),
+    "spill_dir": str(dbt_project.target_path / "parse-only.spill"),
+}
+PARSER = DagsterDbtProjectPreparer(["parse", "--quiet", "--vars", json.dumps(PARSE_ONLY_VARS)])
 
 
 # User configuration: the scorecard seeds at the repository root (the weight proposal is written in their shape).

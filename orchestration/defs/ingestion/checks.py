@@ -7,13 +7,13 @@ from pathlib import Path
 
 import dagster as dg
 
+from orchestration.defs.checks.outcome import MAX_LISTED, Outcome
+from orchestration.defs.checks.results import check_result, evaluate
 from orchestration.defs.ingestion.contract import load_contracts
 from orchestration.defs.ingestion.freshness import FreshnessExpectation, load_expectations, source_freshness
 from orchestration.defs.ingestion.landing import stray_landing_files
 from orchestration.defs.ingestion.raw_store import ACCOUNT_SOURCE
 from orchestration.defs.resources import LandingResource, WarehouseResource
-from orchestration.defs.scores.dagster_checks import check_result, evaluate
-from orchestration.defs.scores.outcome import MAX_LISTED, Outcome
 
 
 def build_freshness_check(expectation: FreshnessExpectation) -> dg.AssetChecksDefinition:

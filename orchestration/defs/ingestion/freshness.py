@@ -7,7 +7,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.defs.scores.outcome import Outcome
+from orchestration.defs.checks.outcome import Outcome
 from orchestration.settings import REPO_ROOT
 
 FRESHNESS_SEED = REPO_ROOT / "seeds" / "source_freshness.csv"

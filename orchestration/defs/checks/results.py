@@ -5,7 +5,7 @@ from collections.abc import Callable
 import dagster as dg
 import duckdb
 
-from orchestration.defs.scores.outcome import Outcome
+from orchestration.defs.checks.outcome import Outcome
 
 
 def check_result(
