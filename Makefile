@@ -91,6 +91,12 @@ dashboard: install
 	test -f "$${HEALTHSCORE_SERVING:-warehouse/serving/healthscore.duckdb}" || $(MAKE) run
 	$(BIN)/python -m orchestration.dashboard --port $(DASHBOARD_PORT)
 
+# Screenshots of every dashboard page for the docs (docs/images/dashboard_<page>.png), taken by the dashboard's
+# browser test on a fresh build of the sample. Needs a local Chromium (Debian's chromium package).
+dashboard-screenshots: install
+	HEALTHSCORE_DASHBOARD_SCREENSHOTS=$(abspath docs/images) $(BIN)/python -m pytest tests/test_dashboard.py \
+		-k every_page -p no:cacheprovider
+
 # Regenerates the committed sample landing files (deterministic: same seed, same files), and beside them the
 # simulated accounts' hidden health, which no ingestion reads (seeds/landing_truth/hidden_health.parquet).
 sample: install

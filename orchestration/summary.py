@@ -104,6 +104,10 @@ def render_actions(warehouse_path: Path) -> list[str]:
             "select currency_code, count(*), sum(estimated_expansion_arr) from marts.expansion_candidates "
             "group by 1 order by 3 desc"
         ).fetchall()
+        expansion_converted = con.execute(
+            "select any_value(reporting_currency_code), sum(estimated_expansion_arr_reporting_amount) "
+            "from marts.expansion_candidates"
+        ).fetchone()
     lines = [
         "",
         "Open alerts, one per episode (marts.health_alerts; new = raised lately, sent to the rule's webhook):",
@@ -118,7 +122,7 @@ def render_actions(warehouse_path: Path) -> list[str]:
             f"Expansion candidates (marts.expansion_candidates): {sum(n for _, n, _ in expansion)} green accounts; "
             "more seats worth "
             + ", ".join(f"{amount:,.0f} {currency}" for currency, _, amount in expansion)
-            + " a year at today's prices.",
+            + f" a year at today's prices ({expansion_converted[1]:,.0f} {expansion_converted[0]} in all).",
         ]
     return lines
 
@@ -153,6 +157,10 @@ def render_backtest(warehouse_path: Path) -> list[str]:
             "select currency_code, accounts, arr_amount, arr_at_risk_horizon from marts.arr_at_risk "
             "where rollup_level = 'portfolio' order by arr_at_risk_horizon desc"
         ).fetchall()
+        at_risk_converted = con.execute(
+            "select any_value(reporting_currency_code), sum(arr_reporting_amount), "
+            "sum(arr_at_risk_horizon_reporting_amount) from marts.arr_at_risk where rollup_level = 'portfolio'"
+        ).fetchone()
     lines = [
         "",
         "Does the score foresee churn? (backtest on the history; AUC 0.5 = chance; marts.score_backtest):",
@@ -182,7 +190,7 @@ def render_backtest(warehouse_path: Path) -> list[str]:
         lines.append(
             "ARR at risk of cancelling within the horizon (marts.arr_at_risk): "
             + ", ".join(f"{risk or 0:,.0f} of {arr:,.0f} {currency}" for currency, _, arr, risk in at_risk)
-            + "."
+            + f"; in all {at_risk_converted[2] or 0:,.0f} of {at_risk_converted[1]:,.0f} {at_risk_converted[0]}."
         )
     return lines
 
