@@ -2,6 +2,7 @@
 really prints for the committed sample."""
 
 import csv
+import re
 
 import pytest
 
@@ -109,3 +110,22 @@ def test_readme_example_output_is_what_make_run_prints_for_the_sample(sample_run
     assert len(shown) >= 30
     missing = [line for line in shown if _normalised(line) not in printed]
     assert not missing, "README example output differs from `make run`:\n" + "\n".join(missing)
+
+
+def test_readme_checks_table_counts_the_dbt_tests_the_example_run_shows():
+    """The checks table states the number of dbt tests; the example output (checked against a real run above)
+    states it too: the two must agree, so the table cannot drift when tests are added."""
+    readme = (REPO_ROOT / "README.md").read_text()
+    in_table = re.search(r"^\| dbt tests \((\d+)\) \|", readme, re.MULTILINE)
+    in_example = re.search(r"^Checks: \d+ run, .*\((\d+) dbt tests, \d+ Python checks\)\.$", readme, re.MULTILINE)
+    assert in_table and in_example, "README lost its checks table row or its example Checks line"
+    assert in_table.group(1) == in_example.group(1)
+
+
+def test_readme_lists_every_published_table():
+    """BI users learn from the README's table list what the serving file holds: every published mart is in it."""
+    from orchestration.defs.serving.publish import PUBLISHED_TABLES
+
+    readme = (REPO_ROOT / "README.md").read_text()
+    missing = [table for table in PUBLISHED_TABLES if f"marts.{table}`" not in readme and f"`{table}`" not in readme]
+    assert missing == []
