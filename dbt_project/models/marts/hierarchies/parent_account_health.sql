@@ -8,11 +8,14 @@
 -- rather than no score. A churned child leaves the family on the day its cancellation takes effect, as it
 -- leaves the score history; before that it counts like any other.
 -- Incremental like the score history: a build rewrites the days it scored (all stored days the first time,
--- and on --full-refresh, since everything here is computed from the stored history).
+-- and on --full-refresh, since everything here is computed from the stored history). It is rebuilt whole with
+-- the history (REBUILD_HISTORY): a history rescored up to an earlier day holds no later days, and the families
+-- of those days go with them.
 {{ config(
     materialized='incremental',
     unique_key='score_date',
     incremental_strategy=('merge' if target.type == 'spark' else 'delete+insert'),
+    full_refresh=var('rebuild_history', false),
     on_schema_change='append_new_columns',
 ) }}
 -- depends_on: {{ ref('int_account_days_assigned') }}
