@@ -29,7 +29,8 @@ run: install
 
 dev: install
 	$(BIN)/python -m orchestration.cli prepare
-	$(BIN)/dagster dev -m orchestration.definitions
+	# The project environment, active as dg expects it (it warns otherwise).
+	VIRTUAL_ENV=$(abspath $(VENV)) $(BIN)/dg dev
 
 test: install
 	$(BIN)/python -m pytest
