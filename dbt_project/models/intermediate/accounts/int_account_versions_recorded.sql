@@ -4,12 +4,12 @@
 -- version valid on that day, so a later upsell or segment move never rewrites earlier scores. The first
 -- version of an account also stands for the days before it was first seen: nothing older is known.
 -- Like the score history, it is never rebuilt by --full-refresh: past exports cannot be recovered.
+-- A build rewrites every version of each account whose attributes changed: on Spark, the account's partition.
 {{ config(
     materialized='incremental',
-    unique_key=['account_id', 'valid_from_date'],
-    incremental_strategy=('merge' if target.type == 'spark' else 'delete+insert'),
     full_refresh=false,
     on_schema_change='append_new_columns',
+    **incremental_replacement('account_id', unique_key=['account_id', 'valid_from_date']),
 ) }}
 
 {{ assert_as_of_not_before_history() }}

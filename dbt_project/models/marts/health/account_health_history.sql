@@ -5,10 +5,9 @@
 -- `--full-refresh` does not rebuild it; `--vars '{rebuild_history: true}'` rescoring everything does.
 {{ config(
     materialized='incremental',
-    unique_key=['account_id', 'score_date'],
-    incremental_strategy=('merge' if target.type == 'spark' else 'delete+insert'),
     full_refresh=var('rebuild_history', false),
     on_schema_change='append_new_columns',
+    **incremental_replacement('score_date', unique_key=['account_id', 'score_date']),
 ) }}
 
 with scored as (
