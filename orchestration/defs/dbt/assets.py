@@ -10,6 +10,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from orchestration.defs.dbt.project import dbt_project
+from orchestration.defs.dbt.spark import load_manifest, mirror_spark_tables, write_spark_sources
 from orchestration.defs.resources import WarehouseResource
 
 
@@ -25,11 +26,14 @@ class DbtBuildConfig(dg.Config):
 def warehouse_vars(warehouse: WarehouseResource) -> dict[str, str]:
     """The DuckDB file dbt opens, its memory limit and spill directory, as dbt vars that profiles.yml reads:
     dbt builds into the file of the resource the Python assets use, whatever the process environment says."""
-    return {
+    dbt_vars = {
         "warehouse_path": str(warehouse.file),
         "memory_limit": warehouse.memory_limit,
         "spill_dir": str(warehouse.spill_path),
     }
+    if warehouse.dbt_target == "spark":
+        dbt_vars["spark_dir"] = str(warehouse.spark_path)
+    return dbt_vars
 
 
 def dbt_build_args(config: DbtBuildConfig, warehouse: WarehouseResource) -> list[str]:
@@ -90,13 +94,22 @@ class LayerTranslator(DagsterDbtTranslator):
         return spec
 
 
-def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, args: list[str]):
+def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, args: list[str], warehouse: WarehouseResource):
+    on_spark = warehouse.dbt_target == "spark"
+    if on_spark:
+        # Spark reads the sources as they stand in the warehouse now (defs/dbt/spark.py).
+        with warehouse.connect() as con:
+            write_spark_sources(con, load_manifest(dbt_project.manifest_path), warehouse.spark_path)
     # A failing dbt test must not stop the Python checks from running; publishing refuses on its own
     # when any blocking check of the run failed (see defs/serving/assets.py). A model that could not be
     # built is different: its downstream steps would be skipped and the run would look successful.
     invocation = dbt.cli(args, context=context, raise_on_error=False)
     yield from invocation.stream()
     prune_earlier_targets(Path(invocation.target_path))
+    if on_spark:
+        # The Python steps and the publication read what dbt built on Spark through the DuckDB warehouse.
+        with warehouse.connect() as con:
+            mirror_spark_tables(con, load_manifest(dbt_project.manifest_path), warehouse.spark_path)
     if invocation.is_successful():
         return
     errors = nodes_in_error(invocation.get_artifact("run_results.json"))
@@ -125,7 +138,7 @@ def healthscore_dbt_assets(
     # Where dbt builds; requiring it also makes a run that builds only dbt models hold the warehouse lock.
     warehouse: WarehouseResource,
 ):
-    yield from _build(context, dbt, dbt_build_args(config, warehouse))
+    yield from _build(context, dbt, dbt_build_args(config, warehouse), warehouse)
 
 
 @dbt_assets(
@@ -140,4 +153,4 @@ def churn_risk_dbt_assets(
     dbt: DbtCliResource,
     warehouse: WarehouseResource,  # as above
 ):
-    yield from _build(context, dbt, after_backtest_args(warehouse))
+    yield from _build(context, dbt, after_backtest_args(warehouse), warehouse)
