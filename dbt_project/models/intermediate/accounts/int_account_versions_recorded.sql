@@ -94,7 +94,9 @@ dated as (
         lead(versions.valid_from_date) over (
             partition by versions.account_id order by versions.valid_from_date
         ) as next_valid_from_date,
-        row_number() over (partition by versions.account_id order by versions.valid_from_date) as version_number
+        -- bigint on every engine (Spark numbers rows as int).
+        cast(row_number() over (partition by versions.account_id order by versions.valid_from_date) as bigint)
+            as version_number
     from versions
 )
 
