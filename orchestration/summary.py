@@ -81,9 +81,70 @@ def render_summary(warehouse_path: Path) -> str:
         "Ten lowest current accounts and what drags them down:",
         _table(["account", "name", "segment", "score", "band", "trend", "weakest", "top driver"], lowest),
     ]
+    lines += render_configuration_change(warehouse_path)
     lines += render_actions(warehouse_path)
     lines += render_backtest(warehouse_path)
     return "\n".join(lines)
+
+
+def render_configuration_change(warehouse_path: Path) -> list[str]:
+    """When the scoring configuration changed without a rebuild of the history: which version scores now and
+    since which day, how many accounts' 7- and 30-day changes reach back across it (left empty, as their
+    trends, so that no score-drop alert fires on them), and how to rescore the history. Nothing otherwise."""
+    with duckdb.connect(str(warehouse_path), read_only=True) as con:
+        if not con.execute(
+            "select count(*) from duckdb_columns() where schema_name = 'marts' "
+            "and table_name = 'account_health_scores' and column_name = 'is_config_changed_30d'"
+        ).fetchone()[0]:
+            return []  # published by a version without the flags
+        change = con.execute(
+            """
+            with current_version as (
+                select config_version from marts.account_health_history order by score_date desc limit 1
+            ),
+            last_other_day as (
+                select max(score_date) as score_date from marts.account_health_history
+                where config_version <> (select config_version from current_version)
+            )
+            select
+                (select config_version from current_version),
+                min(history.score_date),
+                (select any_value(first_as_of_date) from marts.scorecard_config_versions
+                 where config_version = (select config_version from current_version)),
+                (select any_value(config_version) from marts.account_health_history
+                 where score_date = (select score_date from last_other_day)
+                   and config_version <> (select config_version from current_version)),
+                (select count(distinct config_version) from marts.account_health_history)
+            from marts.account_health_history as history
+            where history.score_date > (select score_date from last_other_day)
+            """
+        ).fetchone()
+        current_version, since, first_as_of, previous_version, versions = change
+        if previous_version is None:
+            return []  # one version throughout: never changed, or rebuilt since
+        crossing_7d, crossing_30d = con.execute(
+            f"select count(*) filter (where is_config_changed_7d), count(*) filter (where is_config_changed_30d) "
+            f"from {SCORES} where not is_churned"
+        ).fetchone()
+    lines = [
+        "",
+        f"The scoring configuration changed: scores from {since} on use version {current_version} (first used "
+        f"for the scores as of {first_as_of}), earlier days {previous_version}"
+        + (f" and older ones ({versions} versions in the history)." if versions > 2 else "."),
+    ]
+    if crossing_7d or crossing_30d:
+        lines.append(
+            f"The 30-day changes of {crossing_30d} current accounts and the 7-day changes of {crossing_7d} reach "
+            "back across it: left empty, as their trends, and no score-drop alert fires on them "
+            "(marts.account_score_changes shows the configuration's share of each difference)."
+        )
+    else:
+        lines.append(
+            "No current 7- or 30-day change reaches back across it any more; the days before it keep the earlier "
+            "version."
+        )
+    lines.append("To rescore the whole history with the current configuration: make run REBUILD_HISTORY=1.")
+    return lines
 
 
 def render_actions(warehouse_path: Path) -> list[str]:
