@@ -145,7 +145,12 @@ def user_error(error) -> str:
     the first cause that is not Dagster's own."""
     while error.cause is not None and error.cls_name.startswith("Dagster"):
         error = error.cause
-    return error.message
+    # "orchestration.defs.privacy.keys.PseudonymisationKeyError: ..." reads better without the module path.
+    message = error.message.strip()
+    qualified = message.split(":", 1)[0]
+    if qualified.endswith("." + error.cls_name):
+        message = error.cls_name + message[len(qualified) :]
+    return message
 
 
 def _refresh(instance, run_id: str, as_of: str, rebuild_history: bool, signals: ReceivedSignals):

@@ -233,25 +233,29 @@ def render_checks(evaluations: list, planned: list[PlannedCheck] | None = None) 
     warned = [e for e in evaluations if not e.passed and e.severity.value == "WARN"]
     evaluated = {(e.asset_key, e.check_name) for e in evaluations}
     skipped = [check for check in planned or [] if (check.key.asset_key, check.key.name) not in evaluated]
+    listed = sorted(
+        python_checks + [e for e in dbt_tests if not e.passed],
+        key=lambda e: (e.passed, e.asset_key.to_user_string(), e.check_name),
+    )
     lines = [
         f"Checks: {len(evaluations)} run, {len(failed)} failed, {len(warned)} warnings, {len(skipped)} skipped "
-        f"({len(dbt_tests)} dbt tests, {len(python_checks)} Python checks).",
-        _table(
-            ["status", "asset", "check", "result"],
-            [
-                (
-                    _status(e),
-                    e.asset_key.to_user_string(),
-                    e.check_name,
-                    (e.description or "dbt test failed").splitlines()[0],
-                )
-                for e in sorted(
-                    python_checks + [e for e in dbt_tests if not e.passed],
-                    key=lambda e: (e.passed, e.asset_key.to_user_string(), e.check_name),
-                )
-            ],
-        ),
+        f"({len(dbt_tests)} dbt tests, {len(python_checks)} Python checks)."
     ]
+    if listed:
+        lines.append(
+            _table(
+                ["status", "asset", "check", "result"],
+                [
+                    (
+                        _status(e),
+                        e.asset_key.to_user_string(),
+                        e.check_name,
+                        (e.description or "dbt test failed").splitlines()[0],
+                    )
+                    for e in listed
+                ],
+            )
+        )
     for e in sorted(failed + warned, key=lambda e: (e.severity.value, e.asset_key.to_user_string(), e.check_name)):
         if not is_dbt_test(e) or not e.description:
             continue
@@ -271,20 +275,18 @@ def render_checks(evaluations: list, planned: list[PlannedCheck] | None = None) 
 SKIPPED_BECAUSE = "a step before them failed, or dbt skipped the models below a failed test"
 
 
-def _skipped_lines(skipped: list) -> list[str]:
-    """Per asset: the Python checks by name, the dbt tests counted (hundreds of generated names say less)."""
-    by_asset: dict[str, tuple[list[str], int]] = {}
+def _skipped_lines(skipped: list[PlannedCheck]) -> list[str]:
+    """The Python checks by name, per asset; the dbt tests counted (hundreds of generated names say less)."""
+    python_checks: dict[str, list[str]] = {}
     for check in skipped:
-        names, dbt_tests = by_asset.get(check.key.asset_key.to_user_string(), ([], 0))
-        if check.is_dbt_test:
-            dbt_tests += 1
-        else:
-            names.append(check.key.name)
-        by_asset[check.key.asset_key.to_user_string()] = (names, dbt_tests)
-    return [
-        f"  {asset}: " + ", ".join([*sorted(names), *([f"{dbt_tests} dbt tests"] if dbt_tests else [])])
-        for asset, (names, dbt_tests) in sorted(by_asset.items())
-    ]
+        if not check.is_dbt_test:
+            python_checks.setdefault(check.key.asset_key.to_user_string(), []).append(check.key.name)
+    lines = [f"  {asset}: {', '.join(sorted(names))}" for asset, names in sorted(python_checks.items())]
+    dbt_tests = [check for check in skipped if check.is_dbt_test]
+    if dbt_tests:
+        assets = {check.key.asset_key for check in dbt_tests}
+        lines.append(f"  {_plural(len(dbt_tests), 'dbt test')} on {_plural(len(assets), 'model or seed')}")
+    return lines
 
 
 def render_publication(serving_path: Path, failed_run_id: str) -> str:

@@ -63,12 +63,13 @@ def _referenced_name(expression: str) -> str:
 
 
 def _range_text(kwargs: Mapping[str, Any]) -> str:
+    """What an accepted_range test asks for: "is outside 0 to 1", "is below 0", ..."""
     low, high, inclusive = kwargs.get("min_value"), kwargs.get("max_value"), kwargs.get("inclusive", True)
     if low is not None and high is not None:
-        return f"{low} to {high}" + ("" if inclusive else " (both excluded)")
+        return f"is outside {low} to {high}" + ("" if inclusive else " (both excluded)")
     if low is not None:
-        return f"{'at least' if inclusive else 'above'} {low}"
-    return f"{'at most' if inclusive else 'below'} {high}"
+        return f"is below {low}" if inclusive else f"is not above {low}"
+    return f"is above {high}" if inclusive else f"is not below {high}"
 
 
 def problem_sentence(manifest: Mapping[str, Any], test: Mapping[str, Any], row: Mapping[str, Any]) -> str:
@@ -90,8 +91,9 @@ def problem_sentence(manifest: Mapping[str, Any], test: Mapping[str, Any], row: 
             return f"{where}: {column} {_value(row.get('unique_field'))} occurs in {row.get('n_records')} rows"
         case "accepted_values":
             values = ", ".join(str(v) for v in kwargs.get("values", []))
+            rows = row.get("n_records")
             return (
-                f"{where}: {column} {_value(row.get('value_field'))} ({row.get('n_records')} rows) "
+                f"{where}: {column} {_value(row.get('value_field'))} ({rows} row{'' if rows == 1 else 's'}) "
                 f"is not one of {values}"
             )
         case "relationships":
@@ -100,7 +102,7 @@ def problem_sentence(manifest: Mapping[str, Any], test: Mapping[str, Any], row: 
                 f"{_referenced_name(kwargs.get('to'))}.{kwargs.get('field')}"
             )
         case "accepted_range":
-            return f"{where}: {column} {_value(row.get('out_of_range_value'))} is outside {_range_text(kwargs)}" + (
+            return f"{where}: {column} {_value(row.get('out_of_range_value'))} {_range_text(kwargs)}" + (
                 f" in the row {row_text(others)}" if others else ""
             )
         case "unique_combination":
@@ -130,6 +132,7 @@ def explained(
     extra: dict[str, Any] = {"problem": shown[0], "problems": dg.MetadataValue.json(shown)} if shown else {}
     if error:
         extra["problems_unavailable"] = error
+        description = f"{failed_rows} failing rows, which could not be read back: {error}"
     return dg.AssetCheckResult(
         asset_key=result.asset_key,
         check_name=result.check_name,
@@ -152,18 +155,23 @@ def explain_failures(
     if not held:
         return []
     compiled = {result["unique_id"]: result for result in run_results.get("results", [])}
+    try:
+        con = duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.Error as error:
+        reason = f"{type(error).__name__}: {error}"
+        return [explained(result, [], None, reason) for result in held]
     explained_results = []
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with con:
         con.execute("set TimeZone = 'UTC'")  # as dbt's connections (profiles.yml)
         for result in held:
             unique_id = result.metadata["unique_id"].value
-            test = manifest["nodes"][unique_id]
             failed_rows = compiled.get(unique_id, {}).get("failures")
             try:
                 rows = failing_rows(con, compiled[unique_id]["compiled_code"], MAX_PROBLEMS)
             except (KeyError, duckdb.Error) as error:
                 explained_results.append(explained(result, [], failed_rows, f"{type(error).__name__}: {error}"))
                 continue
+            test = manifest["nodes"][unique_id]
             problems = [problem_sentence(manifest, test, row) for row in rows]
             explained_results.append(explained(result, problems, failed_rows))
     return explained_results
