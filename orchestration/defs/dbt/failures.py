@@ -21,8 +21,8 @@ import duckdb
 
 # Sentences kept per failed test: enough to see the pattern, few enough to read in a terminal.
 MAX_PROBLEMS = 20
-# Free text (descriptions, customer steps) says nothing about what is wrong and would bury the values.
-LONGEST_VALUE_SHOWN = 40
+# Free text (descriptions, customer steps, templates) says nothing about what is wrong and would bury the values.
+FREE_TEXT_COLUMNS = {"description", "customer_step_en", "customer_step_de", "driver_template"}
 # A singular test on configuration selects a `problem` sentence that starts with the seed file it blames.
 CONFIGURATION_FOLDER = "seeds/"
 
@@ -40,9 +40,7 @@ def _value(value: object) -> str:
 
 def row_text(row: Mapping[str, Any]) -> str:
     """A failing row as "column value, column value", without long free text."""
-    return ", ".join(
-        f"{column} {_value(value)}" for column, value in row.items() if len(_value(value)) <= LONGEST_VALUE_SHOWN
-    )
+    return ", ".join(f"{column} {_value(value)}" for column, value in row.items() if column not in FREE_TEXT_COLUMNS)
 
 
 def tested_relation(manifest: Mapping[str, Any], test: Mapping[str, Any]) -> str:
@@ -80,7 +78,9 @@ def problem_sentence(manifest: Mapping[str, Any], test: Mapping[str, Any], row: 
     if problem and str(problem).startswith(CONFIGURATION_FOLDER):
         return str(problem)  # a configuration test's sentence names the seed file and the values itself
     if problem:
-        return f"{where}: {problem}" + (f" ({row_text(others)})" if others else "")
+        # The row's other values, where the sentence does not already name them (an account, a day).
+        unnamed = {column: value for column, value in others.items() if _value(value) not in str(problem)}
+        return f"{where}: {problem}" + (f" ({row_text(unnamed)})" if unnamed else "")
     metadata = test.get("test_metadata") or {}
     kwargs = metadata.get("kwargs") or {}
     column = kwargs.get("column_name")
