@@ -100,6 +100,12 @@ SEEDS = {
             "seeds/scorecards.csv: scorecard 0 is not above 0 in the row scorecard smb, min_coverage 0",
         ),
         (
+            # A singular test reading several seeds blames none of them.
+            {"name": "a_singular_test", "depends_on": {"nodes": ["seed.healthscore.scorecards", "seed.x.y"]}},
+            {"scorecard": "smb", "description": "free text"},
+            "a_singular_test fails for scorecard smb",
+        ),
+        (
             _generic_test("some_new_test"),
             {"scorecard": "smb"},
             "seeds/scorecards.csv: some_new_test_scorecards fails for scorecard smb",

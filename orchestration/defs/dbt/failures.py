@@ -45,7 +45,9 @@ def row_text(row: Mapping[str, Any]) -> str:
 
 def tested_relation(manifest: Mapping[str, Any], test: Mapping[str, Any]) -> str:
     """Where the tested rows live, as a user finds them: the seed file, or the relation BI and analysts query."""
-    attached = test.get("attached_node") or next(iter(test.get("depends_on", {}).get("nodes", [])), None)
+    # A generic test is attached to its model or seed; a singular test names one only if it reads one alone.
+    depends_on = test.get("depends_on", {}).get("nodes", [])
+    attached = test.get("attached_node") or (depends_on[0] if len(depends_on) == 1 else None)
     node = manifest["nodes"].get(attached) if attached else None
     if node is None:
         return test["name"]
@@ -109,7 +111,8 @@ def problem_sentence(manifest: Mapping[str, Any], test: Mapping[str, Any], row: 
             return f"{where}: {row_text(others)} occurs in {row.get('occurrences')} rows"
         case "expression_is_true":
             return f"{where}: the row {row_text(others)} breaks {kwargs.get('expression')}"
-    return f"{where}: {test['name']} fails for {row_text(row)}"
+    failing = f"{test['name']} fails for {row_text(row)}"
+    return failing if where == test["name"] else f"{where}: {failing}"
 
 
 def failing_rows(con: duckdb.DuckDBPyConnection, compiled_sql: str, limit: int) -> list[dict[str, Any]]:
