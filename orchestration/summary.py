@@ -285,7 +285,7 @@ def _skipped_lines(skipped: list[PlannedCheck]) -> list[str]:
     dbt_tests = [check for check in skipped if check.is_dbt_test]
     if dbt_tests:
         assets = {check.key.asset_key for check in dbt_tests}
-        lines.append(f"  {_plural(len(dbt_tests), 'dbt test')} on {_plural(len(assets), 'model or seed')}")
+        lines.append(f"  {_plural(len(dbt_tests), 'dbt test')} on {_plural(len(assets), 'asset')}")
     return lines
 
 
