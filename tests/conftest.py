@@ -98,8 +98,11 @@ class Refresh:
     result: dg.ExecuteInProcessResult
 
 
-def run_refresh(warehouse: Path, landing: Path, score_as_of_date: str = "") -> dg.ExecuteInProcessResult:
-    """Runs the refresh_all job in process against the given warehouse and landing directory."""
+def run_refresh(
+    warehouse: Path, landing: Path, score_as_of_date: str = "", instance: dg.DagsterInstance | None = None
+) -> dg.ExecuteInProcessResult:
+    """Runs the refresh_all job in process against the given warehouse and landing directory (in `instance`, for
+    a test that reads the run's event log, else in a throwaway one)."""
     with pytest.MonkeyPatch.context() as env:
         env.setenv("HEALTHSCORE_WAREHOUSE", str(warehouse))
         env.setenv("HEALTHSCORE_LANDING_DIR", str(landing))
@@ -111,7 +114,7 @@ def run_refresh(warehouse: Path, landing: Path, score_as_of_date: str = "") -> d
         job = defs.resolve_job_def("refresh_all")
         run_config = {"ops": {"healthscore_dbt_assets": {"config": {"score_as_of_date": score_as_of_date}}}}
         return job.execute_in_process(
-            instance=dg.DagsterInstance.ephemeral(), run_config=run_config, raise_on_error=False
+            instance=instance or dg.DagsterInstance.ephemeral(), run_config=run_config, raise_on_error=False
         )
 
 
