@@ -172,3 +172,40 @@ def test_mart_assets_carry_typed_described_columns(defs):
     assert columns["health_score"].type == "decimal(10, 6)"
     assert columns["health_band"].type == "string" and columns["health_band"].description.startswith("red, yellow")
     assert all(column.type != "?" and column.description for column in schema.columns)
+
+
+def test_every_check_says_what_it_checks(defs):
+    """The Dagster UI shows each check's description: the Python checks', the singular dbt tests' YAML, and a
+    sentence built from a generic test's name, column and arguments."""
+    graph = defs.resolve_asset_graph()
+    undescribed = [key.to_user_string() for key in graph.asset_check_keys if not (graph.get(key).description or "")]
+    assert not undescribed
+    described = {key.name: graph.get(key).description for key in graph.asset_check_keys}
+    assert described["unique_account_health_scores_account_id"] == (
+        "account_health_scores.account_id is unique: no value occurs twice."
+    )
+    assert described["scorecard_weights_sum_to_one"].startswith("Guards the scorecard configuration")
+    assert "never blocks publishing" in described["hierarchies_fit_max_depth"]
+    assert described["versions_are_contiguous_int_account_versions_recorded_"].endswith("current.")
+
+
+def test_every_singular_dbt_test_is_a_dagster_check(defs, dbt_manifest):
+    """A singular test reading several models must name the one it guards (meta.dagster.ref): otherwise
+    dagster-dbt logs its result as an observation, and a failure would not stop publishing."""
+    manifest = json.loads(dbt_manifest.read_text())
+    singular = {
+        node["name"]
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "test" and not node.get("test_metadata")
+    }
+    checks = {key.name for key in defs.resolve_asset_graph().asset_check_keys}
+    assert singular and not singular - checks
+
+
+def test_seed_assets_show_their_rows(defs):
+    """A seed is a CSV file: its asset shows the rows (a markdown table) instead of an empty SQL block."""
+    node = defs.resolve_asset_graph().get(dg.AssetKey(["scorecard", "health_bands"]))
+    assert "Raw SQL" not in node.description
+    assert "#### Contents of seeds/health_bands.csv" in node.description
+    assert "| band | min_score | max_score | description |\n|---|---|---|---|\n| red | 0 | 40 |" in node.description
+    assert node.metadata["seed_file"].path == "seeds/health_bands.csv"
