@@ -8,8 +8,9 @@ from orchestration.defs.ingestion.contract import load_contracts
 from orchestration.defs.jobs import STARTED_BY_CLI, STARTED_BY_TAG
 
 
-def test_make_run_tags_its_run(sample_run):
+def test_make_run_tags_its_run(sample_run, monkeypatch):
     assert sample_run.run.returncode == 0, sample_run.run.stderr[-3000:]
+    monkeypatch.setenv("DAGSTER_HOME", str(sample_run.dagster_home))  # where the run history storage looks
     with dg.DagsterInstance.from_config(str(sample_run.dagster_home)) as instance:
         runs = instance.get_runs()
     assert [run.tags.get(STARTED_BY_TAG) for run in runs] == [STARTED_BY_CLI]

@@ -17,7 +17,7 @@ from orchestration.defs.ingestion.rejections import rejection_summary
 from orchestration.defs.resources import LandingResource, WarehouseResource
 
 INGESTION_GROUP = "ingestion"
-LANDING_GROUP = "landing"
+LANDING_GROUP = INGESTION_GROUP  # read and written by ingestion: the lineage picture shows them side by side
 UNKNOWN_PARENT_EXAMPLES = 10
 # A source's observation lists this many of its files by name; beyond that, the count and total size say the rest.
 LANDING_FILES_LISTED = 50
