@@ -1,8 +1,10 @@
 """The short report `make run` prints: what was scored, how the portfolio splits, who needs help first."""
 
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 
 from orchestration.score_display import cut_to_one_decimal
@@ -195,29 +197,110 @@ def render_backtest(warehouse_path: Path) -> list[str]:
     return lines
 
 
-def render_checks(evaluations: list) -> str:
-    """Every check of the run: dbt tests counted, Python checks and anything not passing listed."""
-    dbt_tests = [e for e in evaluations if not e.description]
-    python_checks = [e for e in evaluations if e.description]
+def is_dbt_test(evaluation) -> bool:
+    """dagster-dbt gives every dbt test's result the test's dbt node id; the Python checks have none."""
+    return "unique_id" in evaluation.metadata
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _status(evaluation) -> str:
+    if evaluation.passed:
+        return "ok"
+    return "FAILED" if evaluation.severity.value == "ERROR" else "warning"
+
+
+# Sentences shown per failed check in the terminal; the check's page in the Dagster UI has up to 20.
+PROBLEMS_SHOWN = 5
+
+
+@dataclass(frozen=True)
+class PlannedCheck:
+    """A check the run planned to evaluate, and whether it is a dbt test (evaluated by a dbt step)."""
+
+    key: dg.AssetCheckKey
+    is_dbt_test: bool
+
+
+def render_checks(evaluations: list, planned: list[PlannedCheck] | None = None) -> str:
+    """Every check of the run: dbt tests counted, Python checks and anything not passing listed, what each
+    failed dbt test found, and the checks the run planned but never evaluated (a step before them failed)."""
+    dbt_tests = [e for e in evaluations if is_dbt_test(e)]
+    python_checks = [e for e in evaluations if not is_dbt_test(e)]
     failed = [e for e in evaluations if not e.passed and e.severity.value == "ERROR"]
     warned = [e for e in evaluations if not e.passed and e.severity.value == "WARN"]
+    evaluated = {(e.asset_key, e.check_name) for e in evaluations}
+    skipped = [check for check in planned or [] if (check.key.asset_key, check.key.name) not in evaluated]
+    listed = sorted(
+        python_checks + [e for e in dbt_tests if not e.passed],
+        key=lambda e: (e.passed, e.asset_key.to_user_string(), e.check_name),
+    )
     lines = [
-        f"Checks: {len(evaluations)} run, {len(failed)} failed, {len(warned)} warnings "
-        f"({len(dbt_tests)} dbt tests, {len(python_checks)} Python checks).",
-        _table(
-            ["status", "asset", "check", "result"],
-            [
-                (
-                    "ok" if e.passed else ("FAILED" if e.severity.value == "ERROR" else "warning"),
-                    e.asset_key.to_user_string(),
-                    e.check_name,
-                    e.description or "dbt test failed",
-                )
-                for e in sorted(
-                    python_checks + [e for e in dbt_tests if not e.passed],
-                    key=lambda e: (e.passed, e.asset_key.to_user_string(), e.check_name),
-                )
-            ],
-        ),
+        f"Checks: {len(evaluations)} run, {len(failed)} failed, {len(warned)} warnings, {len(skipped)} skipped "
+        f"({len(dbt_tests)} dbt tests, {len(python_checks)} Python checks)."
     ]
+    if listed:
+        lines.append(
+            _table(
+                ["status", "asset", "check", "result"],
+                [
+                    (
+                        _status(e),
+                        e.asset_key.to_user_string(),
+                        e.check_name,
+                        (e.description or "dbt test failed").splitlines()[0],
+                    )
+                    for e in listed
+                ],
+            )
+        )
+    for e in sorted(failed + warned, key=lambda e: (e.severity.value, e.asset_key.to_user_string(), e.check_name)):
+        if not is_dbt_test(e) or not e.description:
+            continue
+        found = e.description.splitlines()
+        count = e.metadata.get("dagster_dbt/failed_row_count")
+        rows = _plural(count.value if count is not None else len(found), "failing row")
+        lines += ["", f"{_status(e)} {e.check_name} ({e.asset_key.to_user_string()}, {rows}):"]
+        lines += [f"  {line}" for line in found[:PROBLEMS_SHOWN]]
+        if len(found) > PROBLEMS_SHOWN:
+            lines.append("  ... more on the check's page in the Dagster UI (make dev)")
+    if skipped:
+        lines += ["", f"Skipped: {len(skipped)} planned checks were not evaluated ({SKIPPED_BECAUSE}):"]
+        lines += _skipped_lines(skipped)
     return "\n".join(lines)
+
+
+SKIPPED_BECAUSE = "a step before them failed, or dbt skipped the models below a failed test"
+
+
+def _skipped_lines(skipped: list[PlannedCheck]) -> list[str]:
+    """The Python checks by name, per asset; the dbt tests counted (hundreds of generated names say less)."""
+    python_checks: dict[str, list[str]] = {}
+    for check in skipped:
+        if not check.is_dbt_test:
+            python_checks.setdefault(check.key.asset_key.to_user_string(), []).append(check.key.name)
+    lines = [f"  {asset}: {', '.join(sorted(names))}" for asset, names in sorted(python_checks.items())]
+    dbt_tests = [check for check in skipped if check.is_dbt_test]
+    if dbt_tests:
+        assets = {check.key.asset_key for check in dbt_tests}
+        lines.append(f"  {_plural(len(dbt_tests), 'dbt test')} on {_plural(len(assets), 'model or seed')}")
+    return lines
+
+
+def render_publication(serving_path: Path, failed_run_id: str) -> str:
+    """Which published version BI tools read after a failed run: marts.publication of the serving file, or that
+    nothing was ever published."""
+    if not serving_path.exists():
+        return f"Nothing was ever published: BI tools have no scores yet ({serving_path} does not exist)."
+    with duckdb.connect(str(serving_path), read_only=True) as con:
+        run_id, published_at, last_score_date = con.execute(
+            "select run_id, published_at, last_score_date from marts.publication"
+        ).fetchone()
+    if run_id == failed_run_id:
+        return f"This run published its scores (as of {last_score_date}) to {serving_path} before it failed."
+    return (
+        f"BI tools still see the scores published at {published_at:%Y-%m-%d %H:%M:%S} "
+        f"(scores as of {last_score_date}, run {run_id}) in {serving_path}."
+    )

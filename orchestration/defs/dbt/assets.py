@@ -10,6 +10,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from orchestration.defs.dbt.descriptions import describe_test, seed_contents
+from orchestration.defs.dbt.failures import explain_failures
 from orchestration.defs.dbt.project import dbt_project
 from orchestration.defs.resources import WarehouseResource
 from orchestration.settings import REPO_ROOT
@@ -114,22 +115,41 @@ class LayerTranslator(DagsterDbtTranslator):
         )
 
 
-def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, args: list[str]):
+def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, args: list[str], warehouse: WarehouseResource):
     # A failing dbt test must not stop the Python checks from running; publishing refuses on its own
     # when any blocking check of the run failed (see defs/serving/assets.py). A model that could not be
     # built is different: its downstream steps would be skipped and the run would look successful.
     invocation = dbt.cli(args, context=context, raise_on_error=False)
-    yield from invocation.stream()
+    # Failed tests are held back until dbt has finished and released the warehouse: their failing rows are
+    # read from it then and become the sentences of the check result (failures.py).
+    failed_checks = []
+    for event in invocation.stream():
+        if isinstance(event, dg.AssetCheckResult) and not event.passed:
+            failed_checks.append(event)
+        else:
+            yield event
     prune_earlier_targets(Path(invocation.target_path))
-    if invocation.is_successful():
+    if invocation.is_successful() and not failed_checks:
         return
-    errors = nodes_in_error(invocation.get_artifact("run_results.json"))
+    run_results = invocation.get_artifact("run_results.json")
+    explained = explain_failures(failed_checks, invocation.manifest, run_results, warehouse.file)
+    yield from explained
+    if invocation.is_successful():
+        return  # only warnings
+    errors = nodes_in_error(run_results)
     if errors:
         raise dg.Failure(
             description=f"dbt could not build {len(errors)} node(s); nothing was published.\n" + "\n".join(errors),
             metadata={"nodes_in_error": dg.MetadataValue.json(errors)},
         )
-    context.log.error("dbt tests failed; the scores will not be published.")
+    # dagster-dbt makes every test of severity error a blocking check, so Dagster would fail this step anyway
+    # ("N blocking asset checks failed"): failing it here gives the run's failure what the tests found.
+    blocking = [result for result in explained if result.severity == dg.AssetCheckSeverity.ERROR]
+    found = [f"{result.check_name}: {line}" for result in blocking for line in result.description.splitlines()]
+    raise dg.Failure(
+        description=f"{len(blocking)} dbt test(s) failed; nothing was published.\n" + "\n".join(found),
+        metadata={"failed_tests": dg.MetadataValue.json([result.check_name for result in blocking])},
+    )
 
 
 # Models that apply what the backtest fitted in Python (tag churn_risk) are built in a second dbt step after it.
@@ -149,7 +169,7 @@ def healthscore_dbt_assets(
     # Where dbt builds; requiring it also makes a run that builds only dbt models hold the warehouse lock.
     warehouse: WarehouseResource,
 ):
-    yield from _build(context, dbt, dbt_build_args(config, warehouse))
+    yield from _build(context, dbt, dbt_build_args(config, warehouse), warehouse)
 
 
 @dbt_assets(
@@ -164,4 +184,4 @@ def churn_risk_dbt_assets(
     dbt: DbtCliResource,
     warehouse: WarehouseResource,  # as above
 ):
-    yield from _build(context, dbt, after_backtest_args(warehouse))
+    yield from _build(context, dbt, after_backtest_args(warehouse), warehouse)

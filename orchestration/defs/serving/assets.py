@@ -19,7 +19,9 @@ def failed_blocking_checks(context: dg.AssetExecutionContext) -> list[str]:
     for record in records:
         evaluation = record.event_log_entry.dagster_event.event_specific_data
         if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR:
-            failed.append(f"{evaluation.asset_key.to_user_string()}: {evaluation.check_name}")
+            # With what the check found (its first line), so that the refusal says what is wrong.
+            found = (evaluation.description or "").splitlines()[:1]
+            failed.append(": ".join([evaluation.asset_key.to_user_string(), evaluation.check_name, *found]))
     return failed
 
 
@@ -47,7 +49,7 @@ def published_health_score_marts(
     if failed:
         raise dg.Failure(
             description=f"Not published: {len(failed)} blocking check(s) failed; "
-            f"the serving file keeps its previous version.",
+            f"the serving file keeps its previous version.\n" + "\n".join(failed),
             metadata={"failed_checks": dg.MetadataValue.json(failed)},
         )
     stale = marts_not_rebuilt(context)
