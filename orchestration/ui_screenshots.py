@@ -59,7 +59,8 @@ CHECK_PAGES = (
 )
 # The lineage picture: the landed files and the raw tables loaded from them (one group, drawn without group boxes).
 LINEAGE_SELECTION = "group:ingestion"
-LINEAGE_VIEWPORT = {"width": 1100, "height": 1400}
+# Below some zoom the graph draws names only: this size keeps the whole group at a zoom that shows each asset.
+LINEAGE_VIEWPORT = {"width": 1400, "height": 1500}
 CHECK_VIEWPORT = {"width": 1600, "height": 1100}
 # The community dialog appears within this after the first page loads, or not at all.
 WELCOME_MILLISECONDS = 10_000
