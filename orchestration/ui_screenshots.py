@@ -214,6 +214,8 @@ def show_lineage(page, url: str) -> None:
     page.get_by_text("Hide navigation").click(timeout=PAGE_SECONDS * 1000)
     page.get_by_role("button").filter(has=page.locator("[aria-label='panel_show_right']")).click()
     page.get_by_text("Materialized").first.wait_for(timeout=PAGE_SECONDS * 1000)
+    # Each node fetches its own latest events: the picture waits until none says "Loading..." any more.
+    page.wait_for_function("() => !document.body.innerText.includes('Loading...')", timeout=PAGE_SECONDS * 1000)
     page.wait_for_timeout(SETTLE_MILLISECONDS)
 
 
