@@ -156,6 +156,7 @@ def user_error(error) -> str:
 def _refresh(instance, run_id: str, as_of: str, rebuild_history: bool, signals: ReceivedSignals):
     """Runs refresh_all in this process, after clearing up what killed runs left; the caller holds the warehouse."""
     from orchestration.defs.dbt.project import prepare_manifest
+    from orchestration.defs.jobs import STARTED_BY_CLI, STARTED_BY_TAG
     from orchestration.defs.runs.dead_runs import run_process_tags
     from orchestration.defs.runs.guard import fail_dead_runs
     from orchestration.defs.serving.publish import remove_stale_partial_files
@@ -179,7 +180,11 @@ def _refresh(instance, run_id: str, as_of: str, rebuild_history: bool, signals: 
     try:
         with log_path.open("w") as log, contextlib.redirect_stdout(log):
             return job.execute_in_process(
-                instance=instance, run_config=run_config, raise_on_error=False, run_id=run_id, tags=run_process_tags()
+                instance=instance,
+                run_config=run_config,
+                raise_on_error=False,
+                run_id=run_id,
+                tags={**run_process_tags(), STARTED_BY_TAG: STARTED_BY_CLI},
             )
     except KeyboardInterrupt:
         # Dagster handles signals only while the steps run; around them, marking the run failed is ours to do.

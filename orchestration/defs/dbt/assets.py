@@ -9,9 +9,11 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
+from orchestration.defs.dbt.descriptions import describe_test, seed_contents
 from orchestration.defs.dbt.failures import explain_failures
 from orchestration.defs.dbt.project import dbt_project
 from orchestration.defs.resources import WarehouseResource
+from orchestration.settings import REPO_ROOT
 
 
 class DbtBuildConfig(dg.Config):
@@ -79,16 +81,38 @@ def prune_earlier_targets(current: Path, keep: int = 3) -> None:
 
 
 class LayerTranslator(DagsterDbtTranslator):
-    """Groups dbt assets by layer (staging, intermediate, marts) and seeds as scorecard configuration."""
+    """Groups dbt assets by layer (staging, intermediate, marts) and seeds as scorecard configuration; seeds show
+    their rows and every dbt test says what it checks (descriptions.py)."""
 
     def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None) -> dg.AssetSpec:
         spec = super().get_asset_spec(manifest, unique_id, project)
         props = self.get_resource_props(manifest, unique_id)
         if props["resource_type"] == "seed":
-            return spec.replace_attributes(group_name="scorecard_config")
+            # dagster-dbt would show the seed's (empty) SQL; its rows are what a reader wants to see.
+            path = (Path(props["root_path"]) / props["original_file_path"]).resolve()
+            shown = str(path.relative_to(REPO_ROOT))
+            return spec.replace_attributes(
+                group_name="scorecard_config",
+                description=f"{props['description'] or ''}\n\n{seed_contents(path, shown)}".strip(),
+            ).merge_attributes(metadata={"seed_file": dg.MetadataValue.path(shown)})
         if props["resource_type"] == "model":
             return spec.replace_attributes(group_name=props["fqn"][1])
         return spec
+
+    def get_asset_check_spec(
+        self, asset_spec: dg.AssetSpec, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None
+    ) -> dg.AssetCheckSpec | None:
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None:
+            return None
+        return dg.AssetCheckSpec(
+            spec.name,
+            asset=spec.asset_key,
+            description=describe_test(manifest, manifest["nodes"][unique_id]),
+            additional_deps=spec.additional_deps,
+            blocking=spec.blocking,
+            metadata=spec.metadata,
+        )
 
 
 def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, args: list[str], warehouse: WarehouseResource):

@@ -40,7 +40,10 @@ PARSE_ONLY_VARS = {
     "warehouse_path": str(dbt_project.target_path / "parse-only.duckdb"),
     "spill_dir": str(dbt_project.target_path / "parse-only.spill"),
 }
-PARSER = DagsterDbtProjectPreparer(["parse", "--quiet", "--vars", json.dumps(PARSE_ONLY_VARS)])
+# Parsed from scratch: dbt's partial parsing drops the YAML properties of a singular test (description, the
+# meta.dagster.ref that makes it a Dagster check) once the test's SQL file changes. Parsing runs only after a
+# project file changed (manifest_is_current), so the full parse costs seconds rarely.
+PARSER = DagsterDbtProjectPreparer(["parse", "--quiet", "--no-partial-parse", "--vars", json.dumps(PARSE_ONLY_VARS)])
 
 
 # User configuration: the scorecard seeds at the repository root (the weight proposal is written in their shape).
