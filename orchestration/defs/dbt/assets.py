@@ -9,6 +9,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
+from orchestration.defs.dbt.partial_parse import keep_parse, new_target_path, restore_parse
 from orchestration.defs.dbt.project import dbt_project
 from orchestration.defs.resources import WarehouseResource
 
@@ -94,8 +95,11 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, args: list[st
     # A failing dbt test must not stop the Python checks from running; publishing refuses on its own
     # when any blocking check of the run failed (see defs/serving/assets.py). A model that could not be
     # built is different: its downstream steps would be skipped and the run would look successful.
-    invocation = dbt.cli(args, context=context, raise_on_error=False)
+    target_path = new_target_path(dbt_project, context)
+    restore_parse(dbt_project, args, target_path)
+    invocation = dbt.cli(args, context=context, raise_on_error=False, target_path=target_path)
     yield from invocation.stream()
+    keep_parse(dbt_project, args, target_path)
     prune_earlier_targets(Path(invocation.target_path))
     if invocation.is_successful():
         return
