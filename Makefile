@@ -31,6 +31,8 @@ dev: install
 	$(BIN)/python -m orchestration.cli prepare
 	$(BIN)/dagster dev -m orchestration.definitions
 
+# The whole suite in two processes (pytest-xdist; options in pyproject.toml), printing the 30 slowest tests;
+# one file alone: $(BIN)/python -m pytest tests/test_x.py -n 0.
 test: install
 	$(BIN)/python -m pytest
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.conftest import copy_project, dbt
+from tests.conftest import dbt
 
 CONFIG_SELECTION = ["--select", "resource_type:seed", "--indirect-selection", "cautious"]
 
@@ -32,8 +32,8 @@ def edit_seed(seeds: Path, name: str, match: dict[str, str], changes: dict[str, 
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Path:
-    return copy_project(tmp_path)
+def project(project_copy: Path) -> Path:
+    return project_copy
 
 
 def failing_tests(result) -> list[str]:
@@ -170,7 +170,7 @@ def test_an_empty_configuration_seed_fails_instead_of_passing_vacuously(project,
 AUDIT_SCHEMA = "dbt_test__audit"  # where --store-failures keeps each test's failing rows
 
 
-def test_broken_score_history_fails_the_right_dbt_test_naming_the_row(refreshed, tmp_path):
+def test_broken_score_history_fails_the_right_dbt_test_naming_the_row(refreshed, tmp_path, project):
     """The score invariants the Python checks repeated are dbt tests: one corruption per account, one dbt run,
     and each test fails naming its account (or value) alone."""
     warehouse = tmp_path / "corrupt.duckdb"
@@ -211,7 +211,6 @@ def test_broken_score_history_fails_the_right_dbt_test_naming_the_row(refreshed,
                 con.execute(statement, [account, day])
         not_on_last_day = accounts[5]
         con.execute(f"delete from {history} where account_id = ? and score_date = ?", [not_on_last_day, last_day])
-    project = copy_project(tmp_path)
     result = dbt(["test", "--select", "account_health_history", "--store-failures"], project, warehouse)
     assert result.returncode != 0
     failed = failing_tests(result)
@@ -245,18 +244,17 @@ def test_broken_score_history_fails_the_right_dbt_test_naming_the_row(refreshed,
     ],
     ids=["a sudden portfolio drop", "every score vanishing overnight"],
 )
-def test_an_implausible_overnight_move_fails_the_plausibility_test(refreshed, tmp_path, corruption):
+def test_an_implausible_overnight_move_fails_the_plausibility_test(refreshed, tmp_path, corruption, project):
     warehouse = tmp_path / "corrupt.duckdb"
     shutil.copy(refreshed.warehouse, warehouse)
     with duckdb.connect(str(warehouse)) as con:
         con.execute(corruption.format(last_day="(select max(score_date) from marts.account_health_history)"))
-    project = copy_project(tmp_path)
     result = dbt(["test", "--select", "portfolio_moves_plausibly"], project, warehouse)
     assert result.returncode != 0
     assert failing_tests(result) == ["portfolio_moves_plausibly"], result.stdout[-3000:]
 
 
-def test_corrupted_score_fails_the_arithmetic_test(refreshed, tmp_path):
+def test_corrupted_score_fails_the_arithmetic_test(refreshed, tmp_path, project):
     warehouse = tmp_path / "corrupt.duckdb"
     shutil.copy(refreshed.warehouse, warehouse)
     with duckdb.connect(str(warehouse)) as con:
@@ -265,17 +263,15 @@ def test_corrupted_score_fails_the_arithmetic_test(refreshed, tmp_path):
             "where account_day_id = (select min(account_day_id) from marts.account_health_history "
             "where health_score is not null)"
         )
-    project = copy_project(tmp_path)
     result = dbt(["test", "--select", "contributions_add_up_to_the_score"], project, warehouse)
     assert result.returncode != 0
     assert failing_tests(result) == ["contributions_add_up_to_the_score"]
 
 
-def test_unit_tests_catch_a_wrong_ramp(refreshed, tmp_path):
+def test_unit_tests_catch_a_wrong_ramp(refreshed, tmp_path, project):
     """Pinned arithmetic fails when the model changes: a ramp scaled to 99 instead of 100 points."""
     warehouse = tmp_path / "copy.duckdb"
     shutil.copy(refreshed.warehouse, warehouse)
-    project = copy_project(tmp_path)
     # Refreshes leave unit tests out (they do not depend on data); here they run, and pass as shipped.
     shipped = dbt(["test", "--select", "test_type:unit"], project, warehouse)
     assert shipped.returncode == 0, shipped.stdout[-3000:]
@@ -298,12 +294,11 @@ def test_unit_tests_catch_a_wrong_ramp(refreshed, tmp_path):
         "false as is_current, valid_from_date as valid_to_date) from {table}",  # overlaps the next version
     ],
 )
-def test_overlapping_or_open_account_versions_fail_the_contiguity_test(refreshed, tmp_path, corruption):
+def test_overlapping_or_open_account_versions_fail_the_contiguity_test(refreshed, tmp_path, corruption, project):
     warehouse = tmp_path / "corrupt.duckdb"
     shutil.copy(refreshed.warehouse, warehouse)
     with duckdb.connect(str(warehouse)) as con:
         con.execute(corruption.format(table="intermediate.int_account_versions_recorded"))
-    project = copy_project(tmp_path)
     result = dbt(
         ["test", "--select", "int_account_versions_recorded,test_name:versions_are_contiguous"], project, warehouse
     )
@@ -328,10 +323,9 @@ def test_overlapping_or_open_account_versions_fail_the_contiguity_test(refreshed
         ),
     ],
 )
-def test_broken_backtest_tables_fail_their_tests(refreshed, tmp_path, corruption, selection, expected_failure):
+def test_broken_backtest_tables_fail_their_tests(refreshed, tmp_path, corruption, selection, expected_failure, project):
     warehouse = tmp_path / "corrupt.duckdb"
     shutil.copy(refreshed.warehouse, warehouse)
-    project = copy_project(tmp_path)
     shipped = dbt(["test", "--select", selection], project, warehouse)
     assert shipped.returncode == 0, shipped.stdout[-3000:]
     with duckdb.connect(str(warehouse)) as con:
