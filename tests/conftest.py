@@ -50,6 +50,7 @@ def shared_once(tmp_path_factory: pytest.TempPathFactory, name: str, build: Call
         if value_file.exists():
             return pickle.loads(value_file.read_bytes())
         directory = shared / name
+        shutil.rmtree(directory, ignore_errors=True)  # left by a worker whose build raised
         directory.mkdir()
         value = build(directory)
         value_file.write_bytes(pickle.dumps(value))
