@@ -296,6 +296,17 @@ def project_copy(project_home: Path) -> Path:
     return copy_project(project_home)
 
 
+@pytest.fixture
+def scratch_warehouse(project_home: Path) -> Path:
+    """A warehouse path for dbt commands on `project_copy`, empty at the start of each test and the same for every
+    test of the module: dbt's profile, which names the file, is part of what a partial parse must match."""
+    warehouse = project_home / "warehouse.duckdb"
+    for leftover in (warehouse, warehouse.with_name(warehouse.name + ".wal")):
+        leftover.unlink(missing_ok=True)
+    shutil.rmtree(warehouse.with_name(warehouse.name + ".tmp"), ignore_errors=True)
+    return warehouse
+
+
 def make_raw_editable(con, source: str) -> None:
     """Turns the view raw.<source> into a table with the same rows, so that a test can edit landed rows
     directly (the loader's Parquet files stay as they are)."""

@@ -41,8 +41,8 @@ def failing_tests(result) -> list[str]:
     return re.findall(r"\d+ of \d+ FAIL (?:\d+ )?(\S+)", result.stdout)
 
 
-def test_shipped_configuration_passes(project, tmp_path):
-    result = dbt(["build", *CONFIG_SELECTION], project, tmp_path / "w.duckdb")
+def test_shipped_configuration_passes(project, scratch_warehouse):
+    result = dbt(["build", *CONFIG_SELECTION], project, scratch_warehouse)
     assert result.returncode == 0, result.stdout
     for test in (
         "scorecard_weights_sum_to_one",
@@ -144,9 +144,9 @@ def test_shipped_configuration_passes(project, tmp_path):
         ),
     ],
 )
-def test_broken_configuration_fails_the_right_test(project, tmp_path, seed, match, changes, expected_failure):
+def test_broken_configuration_fails_the_right_test(project, seed, match, changes, expected_failure, scratch_warehouse):
     edit_seed(project.parent / "seeds", seed, match, changes)
-    result = dbt(["build", *CONFIG_SELECTION], project, tmp_path / "w.duckdb")
+    result = dbt(["build", *CONFIG_SELECTION], project, scratch_warehouse)
     assert result.returncode != 0
     assert any(name.startswith(expected_failure) for name in failing_tests(result)), result.stdout
 
@@ -159,10 +159,12 @@ def test_broken_configuration_fails_the_right_test(project, tmp_path, seed, matc
         ("scorecard_components", "scorecard_weights_sum_to_one"),
     ],
 )
-def test_an_empty_configuration_seed_fails_instead_of_passing_vacuously(project, tmp_path, seed, expected_failure):
+def test_an_empty_configuration_seed_fails_instead_of_passing_vacuously(
+    project, seed, expected_failure, scratch_warehouse
+):
     path = project.parent / "seeds" / f"{seed}.csv"
     path.write_text(path.read_text().splitlines()[0] + "\n")
-    result = dbt(["build", *CONFIG_SELECTION], project, tmp_path / "w.duckdb")
+    result = dbt(["build", *CONFIG_SELECTION], project, scratch_warehouse)
     assert result.returncode != 0
     assert expected_failure in failing_tests(result), result.stdout[-3000:]
 
@@ -170,10 +172,10 @@ def test_an_empty_configuration_seed_fails_instead_of_passing_vacuously(project,
 AUDIT_SCHEMA = "dbt_test__audit"  # where --store-failures keeps each test's failing rows
 
 
-def test_broken_score_history_fails_the_right_dbt_test_naming_the_row(refreshed, tmp_path, project):
+def test_broken_score_history_fails_the_right_dbt_test_naming_the_row(refreshed, project, scratch_warehouse):
     """The score invariants the Python checks repeated are dbt tests: one corruption per account, one dbt run,
     and each test fails naming its account (or value) alone."""
-    warehouse = tmp_path / "corrupt.duckdb"
+    warehouse = scratch_warehouse
     shutil.copy(refreshed.warehouse, warehouse)
     history = "marts.account_health_history"
     with duckdb.connect(str(warehouse)) as con:
@@ -244,8 +246,8 @@ def test_broken_score_history_fails_the_right_dbt_test_naming_the_row(refreshed,
     ],
     ids=["a sudden portfolio drop", "every score vanishing overnight"],
 )
-def test_an_implausible_overnight_move_fails_the_plausibility_test(refreshed, tmp_path, corruption, project):
-    warehouse = tmp_path / "corrupt.duckdb"
+def test_an_implausible_overnight_move_fails_the_plausibility_test(refreshed, corruption, project, scratch_warehouse):
+    warehouse = scratch_warehouse
     shutil.copy(refreshed.warehouse, warehouse)
     with duckdb.connect(str(warehouse)) as con:
         con.execute(corruption.format(last_day="(select max(score_date) from marts.account_health_history)"))
@@ -254,8 +256,8 @@ def test_an_implausible_overnight_move_fails_the_plausibility_test(refreshed, tm
     assert failing_tests(result) == ["portfolio_moves_plausibly"], result.stdout[-3000:]
 
 
-def test_corrupted_score_fails_the_arithmetic_test(refreshed, tmp_path, project):
-    warehouse = tmp_path / "corrupt.duckdb"
+def test_corrupted_score_fails_the_arithmetic_test(refreshed, project, scratch_warehouse):
+    warehouse = scratch_warehouse
     shutil.copy(refreshed.warehouse, warehouse)
     with duckdb.connect(str(warehouse)) as con:
         con.execute(
@@ -268,9 +270,9 @@ def test_corrupted_score_fails_the_arithmetic_test(refreshed, tmp_path, project)
     assert failing_tests(result) == ["contributions_add_up_to_the_score"]
 
 
-def test_unit_tests_catch_a_wrong_ramp(refreshed, tmp_path, project):
+def test_unit_tests_catch_a_wrong_ramp(refreshed, project, scratch_warehouse):
     """Pinned arithmetic fails when the model changes: a ramp scaled to 99 instead of 100 points."""
-    warehouse = tmp_path / "copy.duckdb"
+    warehouse = scratch_warehouse
     shutil.copy(refreshed.warehouse, warehouse)
     # Refreshes leave unit tests out (they do not depend on data); here they run, and pass as shipped.
     shipped = dbt(["test", "--select", "test_type:unit"], project, warehouse)
@@ -294,8 +296,10 @@ def test_unit_tests_catch_a_wrong_ramp(refreshed, tmp_path, project):
         "false as is_current, valid_from_date as valid_to_date) from {table}",  # overlaps the next version
     ],
 )
-def test_overlapping_or_open_account_versions_fail_the_contiguity_test(refreshed, tmp_path, corruption, project):
-    warehouse = tmp_path / "corrupt.duckdb"
+def test_overlapping_or_open_account_versions_fail_the_contiguity_test(
+    refreshed, corruption, project, scratch_warehouse
+):
+    warehouse = scratch_warehouse
     shutil.copy(refreshed.warehouse, warehouse)
     with duckdb.connect(str(warehouse)) as con:
         con.execute(corruption.format(table="intermediate.int_account_versions_recorded"))
@@ -323,8 +327,10 @@ def test_overlapping_or_open_account_versions_fail_the_contiguity_test(refreshed
         ),
     ],
 )
-def test_broken_backtest_tables_fail_their_tests(refreshed, tmp_path, corruption, selection, expected_failure, project):
-    warehouse = tmp_path / "corrupt.duckdb"
+def test_broken_backtest_tables_fail_their_tests(
+    refreshed, corruption, selection, expected_failure, project, scratch_warehouse
+):
+    warehouse = scratch_warehouse
     shutil.copy(refreshed.warehouse, warehouse)
     shipped = dbt(["test", "--select", selection], project, warehouse)
     assert shipped.returncode == 0, shipped.stdout[-3000:]
