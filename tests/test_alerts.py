@@ -7,7 +7,7 @@ import shutil
 import duckdb
 import pytest
 
-from tests.conftest import dbt, run_cli
+from tests.conftest import copy_project, dbt, run_cli
 from tests.test_dbt_checks import edit_seed, failing_tests
 
 ALERT_MODELS = "int_alert_conditions_met+"
@@ -203,9 +203,7 @@ def test_every_yellow_or_red_account_has_exactly_one_primary_action(sample):
     assert actioned == set(per_account)
 
 
-def test_an_episode_that_clears_and_reopens_raises_two_alerts_and_a_short_lapse_none(
-    sample_run, tmp_path, project_copy
-):
+def test_an_episode_that_clears_and_reopens_raises_two_alerts_and_a_short_lapse_none(sample_run, tmp_path):
     """A made-up red spell on an account that was never red: red three days, seven days not red (the default
     `alert_clear_after_days`: it clears), red again for two days, two days not red (a lapse), red once more."""
     warehouse = tmp_path / "episodes.duckdb"
@@ -227,7 +225,7 @@ def test_an_episode_that_clears_and_reopens_raises_two_alerts_and_a_short_lapse_
             "where account_id = ? and score_date in (select ?::date + d from unnest(?) as t(d))",
             [account, first_day, red_offsets],
         )
-    project = project_copy
+    project = copy_project(tmp_path)
     result = dbt(["build", "--select", ALERT_MODELS], project, warehouse)
     assert result.returncode == 0, result.stdout[-3000:]
     with duckdb.connect(str(warehouse), read_only=True) as con:
@@ -265,10 +263,8 @@ def test_alert_ids_are_stable_across_a_rerun_of_the_same_day(sample_run, tmp_pat
         ("alert_settings", {"setting": "healthy_band"}, {"value": "blue"}, "alert_settings_are_valid"),
     ],
 )
-def test_broken_alert_configuration_fails_the_right_test(
-    tmp_path, seed, match, changes, expected_failure, project_copy
-):
-    project = project_copy
+def test_broken_alert_configuration_fails_the_right_test(tmp_path, seed, match, changes, expected_failure):
+    project = copy_project(tmp_path)
     edit_seed(project.parent / "seeds", seed, match, changes)
     result = dbt(
         ["build", "--select", *ALERT_SEEDS, "--indirect-selection", "cautious"], project, tmp_path / "w.duckdb"
@@ -295,9 +291,9 @@ def test_alert_models_are_documented(sample_run):
             assert held == columns, table
 
 
-def test_seed_rows_that_break_the_generic_tests_fail_them(tmp_path, project_copy):
+def test_seed_rows_that_break_the_generic_tests_fail_them(tmp_path):
     """One copy of the seeds with one broken row per generic test; each names its own failure, nothing else fails."""
-    project = project_copy
+    project = copy_project(tmp_path)
     seeds = project.parent / "seeds"
     edit_seed(seeds, "alert_rules", {"rule": "usage_drop"}, {"severity": "urgent"})
     edit_seed(seeds, "alert_rules", {"rule": "invoice_overdue"}, {"threshold": "-5"})
@@ -321,11 +317,11 @@ def test_seed_rows_that_break_the_generic_tests_fail_them(tmp_path, project_copy
     ], result.stdout[-3000:]
 
 
-def test_alert_tables_that_break_their_tests_fail_them(sample_run, tmp_path, project_copy):
+def test_alert_tables_that_break_their_tests_fail_them(sample_run, tmp_path):
     """Corrupted copies of the alert tables fail the tests next to them, each for its own reason."""
     warehouse = tmp_path / "corrupt.duckdb"
     shutil.copy(sample_run.warehouse, warehouse)
-    project = project_copy
+    project = copy_project(tmp_path)
     selection = ["test", "--select", ALERT_MODELS, "--exclude", "test_type:unit"]
     shipped = dbt(selection, project, warehouse)
     assert shipped.returncode == 0, shipped.stdout[-3000:]

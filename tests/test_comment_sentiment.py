@@ -21,7 +21,7 @@ from orchestration.defs.ingestion.landing import find_landing_files
 from orchestration.defs.ingestion.load_rules import load_rules
 from orchestration.defs.ingestion.raw_store import RawStore
 from orchestration.settings import REPO_ROOT
-from tests.conftest import dbt, make_raw_editable
+from tests.conftest import copy_project, dbt, make_raw_editable
 from tests.test_dbt_checks import CONFIG_SELECTION, failing_tests
 
 CONTRACTS = load_contracts()
@@ -306,7 +306,7 @@ def test_the_measure_is_in_the_contributions_with_weight_0_and_changes_no_score(
 # --- the dbt tests fail on data that breaks them -------------------------------------------------------------
 
 
-def test_staging_tests_fail_on_a_wrong_language_or_sentiment(refreshed, tmp_path, project_copy):
+def test_staging_tests_fail_on_a_wrong_language_or_sentiment(refreshed, tmp_path):
     warehouse = tmp_path / "corrupt.duckdb"
     shutil.copy(refreshed.warehouse, warehouse)
     with duckdb.connect(str(warehouse)) as con:
@@ -320,7 +320,7 @@ def test_staging_tests_fail_on_a_wrong_language_or_sentiment(refreshed, tmp_path
         con.execute("update raw.survey_responses set _comment_language = 'fr' where response_id = ?", [ids[0]])
         con.execute("update raw.survey_responses set _comment_sentiment = 1.5 where response_id = ?", [ids[1]])
         con.execute("update raw.survey_responses set _comment_sentiment = null where response_id = ?", [ids[2]])
-    project = project_copy
+    project = copy_project(tmp_path)
     result = dbt(["test", "--select", "stg_surveys__survey_responses"], project, warehouse)
     assert result.returncode != 0
     assert sorted(failing_tests(result)) == [
@@ -330,8 +330,8 @@ def test_staging_tests_fail_on_a_wrong_language_or_sentiment(refreshed, tmp_path
     ], result.stdout
 
 
-def test_an_unregistered_measure_fails_the_configuration_tests(tmp_path, project_copy):
-    project = project_copy
+def test_an_unregistered_measure_fails_the_configuration_tests(tmp_path):
+    project = copy_project(tmp_path)
     families = project / "macros" / "measure_families.sql"
     families.write_text(families.read_text().replace(", 'comment_sentiment'", ""))
     weights = project.parent / "seeds" / "scorecard_measure_weights.csv"
@@ -343,10 +343,10 @@ def test_an_unregistered_measure_fails_the_configuration_tests(tmp_path, project
     assert {"measures_are_implemented", "scorecards_weigh_every_measure"} <= set(failing_tests(result)), result.stdout
 
 
-def test_the_unit_test_pins_the_average_of_scored_comments(refreshed, tmp_path, project_copy):
+def test_the_unit_test_pins_the_average_of_scored_comments(refreshed, tmp_path):
     warehouse = tmp_path / "copy.duckdb"
     shutil.copy(refreshed.warehouse, warehouse)
-    project = project_copy
+    project = copy_project(tmp_path)
     selection = ["test", "--select", "int_feedback_measures_computed,test_type:unit"]
     shipped = dbt(selection, project, warehouse)
     assert shipped.returncode == 0, shipped.stdout[-3000:]

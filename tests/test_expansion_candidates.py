@@ -8,7 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import duckdb
 
 from orchestration.settings import REPO_ROOT
-from tests.conftest import dbt
+from tests.conftest import copy_project, dbt
 from tests.test_dbt_checks import failing_tests
 
 
@@ -71,11 +71,11 @@ def test_candidates_are_the_accounts_the_rules_select(sample_run):
     assert all(text and "n/a" not in text for text in evidence.values())
 
 
-def test_broken_candidates_fail_their_tests(sample_run, tmp_path, project_copy):
+def test_broken_candidates_fail_their_tests(sample_run, tmp_path):
     """Each corruption on a different candidate; every one of them is caught."""
     warehouse = tmp_path / "corrupt.duckdb"
     shutil.copy(sample_run.warehouse, warehouse)
-    project = project_copy
+    project = copy_project(tmp_path)
     shipped = dbt(["test", "--select", "expansion_candidates"], project, warehouse)
     assert shipped.returncode == 0, shipped.stdout[-3000:]
     corruptions = [

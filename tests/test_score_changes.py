@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.conftest import dbt
+from tests.conftest import copy_project, dbt
 from tests.test_dbt_checks import edit_seed, failing_tests
 
 SUM_TEST = "score_changes_add_up_to_the_change"
@@ -156,11 +156,11 @@ def test_largest_7_day_drop_is_explained_as_computed_by_hand(sample_run):
         ),
     ],
 )
-def test_a_tampered_row_fails_the_sum_test_and_is_named(sample_run, tmp_path, tampering, problem, project_copy):
+def test_a_tampered_row_fails_the_sum_test_and_is_named(sample_run, tmp_path, tampering, problem):
     warehouse = warehouse_copy(sample_run, tmp_path)
     with duckdb.connect(str(warehouse)) as con:
         con.execute(tampering)
-    project = project_copy
+    project = copy_project(tmp_path)
     result = dbt(["test", "--select", SUM_TEST, "--store-failures"], project, warehouse)
     assert result.returncode != 0
     assert failing_tests(result) == [SUM_TEST]
@@ -170,12 +170,12 @@ def test_a_tampered_row_fails_the_sum_test_and_is_named(sample_run, tmp_path, ta
     assert failures == [(problem, 1)]
 
 
-def test_a_weight_change_shows_as_the_configuration_driver(sample_run, tmp_path, project_copy):
+def test_a_weight_change_shows_as_the_configuration_driver(sample_run, tmp_path):
     """Scoring the last day again reads the earlier days from the stored history: with the same configuration it
     reproduces the full build exactly; with SMB's usage weight moved to support, the SMB accounts' changes get a
     'configuration' driver, the others none, and every change still adds up."""
     warehouse = warehouse_copy(sample_run, tmp_path)
-    project = project_copy
+    project = copy_project(tmp_path)
     last_day = fetch(warehouse, "select max(score_date) from marts.account_health_history")[0][0]
     drivers_of_last_day = (
         "select * exclude (scored_at) from intermediate.int_score_changes_decomposed "

@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.conftest import END_DATE, dbt, make_raw_editable
+from tests.conftest import END_DATE, copy_project, dbt, make_raw_editable
 from tests.test_dbt_checks import edit_seed
 
 HISTORY = (
@@ -31,8 +31,8 @@ def fetch(warehouse: Path, query: str) -> list[tuple]:
 
 
 @pytest.fixture
-def project(project_copy: Path) -> Path:
-    return project_copy
+def project(tmp_path: Path) -> Path:
+    return copy_project(tmp_path)
 
 
 @pytest.fixture
