@@ -32,6 +32,8 @@ dev: install
 	# The project environment, active as dg expects it (it warns otherwise).
 	VIRTUAL_ENV=$(abspath $(VENV)) $(BIN)/dg dev
 
+# The whole suite in two processes (pytest-xdist; options in pyproject.toml), printing the 30 slowest tests;
+# one file alone: $(BIN)/python -m pytest tests/test_x.py -n 0.
 test: install
 	$(BIN)/python -m pytest
 

@@ -13,7 +13,7 @@ import pytest
 
 from orchestration.defs.dbt.failures import explain_failures
 from orchestration.summary import render_checks
-from tests.conftest import copy_project, dbt
+from tests.conftest import dbt
 
 CONFIG_SELECTION = ["--select", "resource_type:seed", "--indirect-selection", "cautious"]
 
@@ -36,8 +36,8 @@ def edit_seed(seeds: Path, name: str, match: dict[str, str], changes: dict[str, 
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Path:
-    return copy_project(tmp_path)
+def project(project_copy: Path) -> Path:
+    return project_copy
 
 
 def failing_tests(result) -> list[str]:
@@ -45,8 +45,8 @@ def failing_tests(result) -> list[str]:
     return re.findall(r"\d+ of \d+ FAIL (?:\d+ )?(\S+)", result.stdout)
 
 
-def test_shipped_configuration_passes(project, tmp_path):
-    result = dbt(["build", *CONFIG_SELECTION], project, tmp_path / "w.duckdb")
+def test_shipped_configuration_passes(project, scratch_warehouse):
+    result = dbt(["build", *CONFIG_SELECTION], project, scratch_warehouse)
     assert result.returncode == 0, result.stdout
     for test in (
         "scorecard_weights_sum_to_one",
@@ -205,12 +205,12 @@ def test_shipped_configuration_passes(project, tmp_path):
     ],
 )
 def test_broken_configuration_fails_the_right_test_naming_the_rows(
-    project, tmp_path, seed, match, changes, expected_failure, finding
+    project, seed, match, changes, expected_failure, finding, scratch_warehouse
 ):
     """Each broken seed fails its test, and the refresh says what is wrong where: the check result (description
     and metadata, as the Dagster UI shows them) and the CLI's list of findings name the seed file and values."""
     edit_seed(project.parent / "seeds", seed, match, changes)
-    warehouse = tmp_path / "w.duckdb"
+    warehouse = scratch_warehouse
     result = dbt(["build", *CONFIG_SELECTION], project, warehouse)
     assert result.returncode != 0
     assert any(name.startswith(expected_failure) for name in failing_tests(result)), result.stdout
@@ -260,10 +260,12 @@ def explained_check_result(project: Path, warehouse: Path, failed_test: str) -> 
         ("scorecard_components", "scorecard_weights_sum_to_one"),
     ],
 )
-def test_an_empty_configuration_seed_fails_instead_of_passing_vacuously(project, tmp_path, seed, expected_failure):
+def test_an_empty_configuration_seed_fails_instead_of_passing_vacuously(
+    project, seed, expected_failure, scratch_warehouse
+):
     path = project.parent / "seeds" / f"{seed}.csv"
     path.write_text(path.read_text().splitlines()[0] + "\n")
-    result = dbt(["build", *CONFIG_SELECTION], project, tmp_path / "w.duckdb")
+    result = dbt(["build", *CONFIG_SELECTION], project, scratch_warehouse)
     assert result.returncode != 0
     assert expected_failure in failing_tests(result), result.stdout[-3000:]
 
@@ -271,10 +273,10 @@ def test_an_empty_configuration_seed_fails_instead_of_passing_vacuously(project,
 AUDIT_SCHEMA = "dbt_test__audit"  # where --store-failures keeps each test's failing rows
 
 
-def test_broken_score_history_fails_the_right_dbt_test_naming_the_row(refreshed, tmp_path):
+def test_broken_score_history_fails_the_right_dbt_test_naming_the_row(refreshed, project, scratch_warehouse):
     """The score invariants the Python checks repeated are dbt tests: one corruption per account, one dbt run,
     and each test fails naming its account (or value) alone."""
-    warehouse = tmp_path / "corrupt.duckdb"
+    warehouse = scratch_warehouse
     shutil.copy(refreshed.warehouse, warehouse)
     history = "marts.account_health_history"
     with duckdb.connect(str(warehouse)) as con:
@@ -312,7 +314,6 @@ def test_broken_score_history_fails_the_right_dbt_test_naming_the_row(refreshed,
                 con.execute(statement, [account, day])
         not_on_last_day = accounts[5]
         con.execute(f"delete from {history} where account_id = ? and score_date = ?", [not_on_last_day, last_day])
-    project = copy_project(tmp_path)
     result = dbt(["test", "--select", "account_health_history", "--store-failures"], project, warehouse)
     assert result.returncode != 0
     failed = failing_tests(result)
@@ -346,19 +347,18 @@ def test_broken_score_history_fails_the_right_dbt_test_naming_the_row(refreshed,
     ],
     ids=["a sudden portfolio drop", "every score vanishing overnight"],
 )
-def test_an_implausible_overnight_move_fails_the_plausibility_test(refreshed, tmp_path, corruption):
-    warehouse = tmp_path / "corrupt.duckdb"
+def test_an_implausible_overnight_move_fails_the_plausibility_test(refreshed, corruption, project, scratch_warehouse):
+    warehouse = scratch_warehouse
     shutil.copy(refreshed.warehouse, warehouse)
     with duckdb.connect(str(warehouse)) as con:
         con.execute(corruption.format(last_day="(select max(score_date) from marts.account_health_history)"))
-    project = copy_project(tmp_path)
     result = dbt(["test", "--select", "portfolio_moves_plausibly"], project, warehouse)
     assert result.returncode != 0
     assert failing_tests(result) == ["portfolio_moves_plausibly"], result.stdout[-3000:]
 
 
-def test_corrupted_score_fails_the_arithmetic_test(refreshed, tmp_path):
-    warehouse = tmp_path / "corrupt.duckdb"
+def test_corrupted_score_fails_the_arithmetic_test(refreshed, project, scratch_warehouse):
+    warehouse = scratch_warehouse
     shutil.copy(refreshed.warehouse, warehouse)
     with duckdb.connect(str(warehouse)) as con:
         con.execute(
@@ -366,17 +366,15 @@ def test_corrupted_score_fails_the_arithmetic_test(refreshed, tmp_path):
             "where account_day_id = (select min(account_day_id) from marts.account_health_history "
             "where health_score is not null)"
         )
-    project = copy_project(tmp_path)
     result = dbt(["test", "--select", "contributions_add_up_to_the_score"], project, warehouse)
     assert result.returncode != 0
     assert failing_tests(result) == ["contributions_add_up_to_the_score"]
 
 
-def test_unit_tests_catch_a_wrong_ramp(refreshed, tmp_path):
+def test_unit_tests_catch_a_wrong_ramp(refreshed, project, scratch_warehouse):
     """Pinned arithmetic fails when the model changes: a ramp scaled to 99 instead of 100 points."""
-    warehouse = tmp_path / "copy.duckdb"
+    warehouse = scratch_warehouse
     shutil.copy(refreshed.warehouse, warehouse)
-    project = copy_project(tmp_path)
     # Refreshes leave unit tests out (they do not depend on data); here they run, and pass as shipped.
     shipped = dbt(["test", "--select", "test_type:unit"], project, warehouse)
     assert shipped.returncode == 0, shipped.stdout[-3000:]
@@ -399,12 +397,13 @@ def test_unit_tests_catch_a_wrong_ramp(refreshed, tmp_path):
         "false as is_current, valid_from_date as valid_to_date) from {table}",  # overlaps the next version
     ],
 )
-def test_overlapping_or_open_account_versions_fail_the_contiguity_test(refreshed, tmp_path, corruption):
-    warehouse = tmp_path / "corrupt.duckdb"
+def test_overlapping_or_open_account_versions_fail_the_contiguity_test(
+    refreshed, corruption, project, scratch_warehouse
+):
+    warehouse = scratch_warehouse
     shutil.copy(refreshed.warehouse, warehouse)
     with duckdb.connect(str(warehouse)) as con:
         con.execute(corruption.format(table="intermediate.int_account_versions_recorded"))
-    project = copy_project(tmp_path)
     result = dbt(
         ["test", "--select", "int_account_versions_recorded,test_name:versions_are_contiguous"], project, warehouse
     )
@@ -429,10 +428,11 @@ def test_overlapping_or_open_account_versions_fail_the_contiguity_test(refreshed
         ),
     ],
 )
-def test_broken_backtest_tables_fail_their_tests(refreshed, tmp_path, corruption, selection, expected_failure):
-    warehouse = tmp_path / "corrupt.duckdb"
+def test_broken_backtest_tables_fail_their_tests(
+    refreshed, corruption, selection, expected_failure, project, scratch_warehouse
+):
+    warehouse = scratch_warehouse
     shutil.copy(refreshed.warehouse, warehouse)
-    project = copy_project(tmp_path)
     shipped = dbt(["test", "--select", selection], project, warehouse)
     assert shipped.returncode == 0, shipped.stdout[-3000:]
     with duckdb.connect(str(warehouse)) as con:

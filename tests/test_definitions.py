@@ -129,6 +129,42 @@ def test_only_the_newest_dbt_target_directories_stay(tmp_path):
     )
 
 
+def test_a_dbt_step_finds_the_parse_of_the_last_step_with_the_same_command_line(tmp_path):
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    from orchestration.defs.dbt.partial_parse import (
+        KEEP_PARSES,
+        PARSE_FILE_NAME,
+        keep_parse,
+        kept_parse,
+        restore_parse,
+    )
+
+    project = SimpleNamespace(project_dir=tmp_path, target_path=Path("target"))
+    build = ["build", "--vars", '{"warehouse_path": "/a.duckdb"}']
+    other_warehouse = ["build", "--vars", '{"warehouse_path": "/b.duckdb"}']
+    first, second, third = (tmp_path / "target" / name for name in ("step-1", "step-2", "step-3"))
+    assert not restore_parse(project, build, first)  # nothing kept yet: dbt parses in full
+    first.mkdir(parents=True)
+    (first / PARSE_FILE_NAME).write_bytes(b"parse of a.duckdb")
+    keep_parse(project, build, first)
+    os.utime(kept_parse(project, build), (1, 1))  # the oldest of the parses kept below
+
+    assert restore_parse(project, build, second)
+    assert (second / PARSE_FILE_NAME).read_bytes() == b"parse of a.duckdb"
+    assert not restore_parse(project, other_warehouse, third)
+    assert not (third / PARSE_FILE_NAME).exists()
+
+    for n in range(KEEP_PARSES + 2):
+        step = tmp_path / "target" / f"other-{n}"
+        step.mkdir()
+        (step / PARSE_FILE_NAME).write_bytes(b"other")
+        keep_parse(project, [*other_warehouse, str(n)], step)
+    assert len(list((tmp_path / "target" / "partial_parse").glob("*.msgpack"))) == KEEP_PARSES
+    assert not restore_parse(project, build, third), "the oldest kept parse is dropped"
+
+
 def test_data_rules_are_dbt_tests_and_python_checks_only_warn(defs):
     """Each rule lives once: the score invariants and the configuration rules are dbt tests (blocking asset
     checks); the Python checks are the warnings dbt cannot express (freshness against the clock, stray

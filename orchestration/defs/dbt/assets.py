@@ -11,6 +11,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 
 from orchestration.defs.dbt.descriptions import describe_test, seed_contents
 from orchestration.defs.dbt.failures import explain_failures
+from orchestration.defs.dbt.partial_parse import keep_parse, new_target_path, restore_parse
 from orchestration.defs.dbt.project import dbt_project
 from orchestration.defs.resources import WarehouseResource
 from orchestration.settings import REPO_ROOT
@@ -116,10 +117,11 @@ class LayerTranslator(DagsterDbtTranslator):
 
 
 def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, args: list[str], warehouse: WarehouseResource):
-    # A failing dbt test must not stop the Python checks from running; publishing refuses on its own
-    # when any blocking check of the run failed (see defs/serving/assets.py). A model that could not be
-    # built is different: its downstream steps would be skipped and the run would look successful.
-    invocation = dbt.cli(args, context=context, raise_on_error=False)
+    # dbt builds everything it can (raise_on_error=False); a failed blocking test or a model dbt could not build
+    # then fails this step with what was found, so the later checks and publishing are skipped, not fooled.
+    target_path = new_target_path(dbt_project, context)
+    restore_parse(dbt_project, args, target_path)
+    invocation = dbt.cli(args, context=context, raise_on_error=False, target_path=target_path)
     # Failed tests are held back until dbt has finished and released the warehouse: their failing rows are
     # read from it then and become the sentences of the check result (failures.py).
     failed_checks = []
@@ -128,6 +130,7 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, args: list[st
             failed_checks.append(event)
         else:
             yield event
+    keep_parse(dbt_project, args, target_path)
     prune_earlier_targets(Path(invocation.target_path))
     if invocation.is_successful() and not failed_checks:
         return
