@@ -8,7 +8,7 @@ export DAGSTER_HOME ?= $(abspath .dagster)
 export HEALTHSCORE_WAREHOUSE ?= $(abspath warehouse/healthscore.duckdb)
 export HEALTHSCORE_LANDING_DIR ?= $(abspath seeds/landing)
 
-.PHONY: install install-spark test-spark run dev test lint sample bench metrics erase apply-weights reports report-screenshots docs analysis dashboard lock clean
+.PHONY: install install-spark test-spark run dev test lint sample bench metrics erase apply-weights reports report-screenshots docs analysis dashboard ui-screenshots lock clean
 
 install: $(VENV)/.installed $(DAGSTER_HOME)/dagster.yaml
 
@@ -43,6 +43,8 @@ dev: install
 	# The project environment, active as dg expects it (it warns otherwise).
 	VIRTUAL_ENV=$(abspath $(VENV)) $(BIN)/dg dev
 
+# The whole suite in two processes (pytest-xdist; options in pyproject.toml), printing the 30 slowest tests;
+# one file alone: $(BIN)/python -m pytest tests/test_x.py -n 0.
 test: install
 	$(BIN)/python -m pytest
 
@@ -113,6 +115,13 @@ dashboard: install
 dashboard-screenshots: install
 	HEALTHSCORE_DASHBOARD_SCREENSHOTS=$(abspath docs/images) $(BIN)/python -m pytest tests/test_dashboard.py \
 		-k every_page -p no:cacheprovider
+
+# Screenshots of the Dagster UI for the docs (docs/images/dagster_*.png): the lineage from the landed files to the
+# raw tables, and the check pages of a broken scorecard weight and an inverted measure band, taken in a throw-away
+# copy of the project refreshed once on the sample (this checkout's warehouse and Dagster home stay as they are).
+# Needs a local Chromium (Debian's chromium package).
+ui-screenshots: install
+	$(BIN)/python -m orchestration.ui_screenshots --out docs/images
 
 # Regenerates the committed sample landing files (deterministic: same seed, same files), and beside them the
 # simulated accounts' hidden health, which no ingestion reads (seeds/landing_truth/hidden_health.parquet).

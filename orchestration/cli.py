@@ -92,26 +92,71 @@ def _run(as_of: str, rebuild_history: bool) -> int:
             + ("its scores were published before it stopped." if published else "nothing was published.")
         )
         return 128 + stop
-    from orchestration.summary import render_checks, render_summary
+    from orchestration.summary import render_checks, render_publication, render_summary
 
-    print(render_checks(result.get_asset_check_evaluations()))
+    print(render_checks(result.get_asset_check_evaluations(), planned_checks(instance, result.run_id)))
     print()
     if not result.success:
         for event in result.all_events:
             if event.event_type == dg.DagsterEventType.STEP_FAILURE:
                 failure = event.step_failure_data
-                reason = failure.user_failure_data.description if failure.user_failure_data else None
-                print(f"FAILED {event.step_key}: {(reason or failure.error.message).strip()}", file=sys.stderr)
+                print(f"FAILED {event.step_key}: {step_failure_reason(failure)}", file=sys.stderr)
         print(f"Run {result.run_id} failed; details in the Dagster UI (make dev).", file=sys.stderr)
+        print(render_publication(settings.serving_path, result.run_id), file=sys.stderr)
         return 1
     print(f"Run {result.run_id} succeeded; scores published to {settings.serving_path}.\n")
     print(render_summary(settings.serving_path))
     return 0
 
 
+def planned_checks(instance, run_id: str) -> list:
+    """The checks the run planned to evaluate (Dagster records them when it creates the run)."""
+    import dagster as dg
+
+    from orchestration.defs.dbt.assets import churn_risk_dbt_assets, healthscore_dbt_assets
+    from orchestration.summary import PlannedCheck
+
+    dbt_steps = {healthscore_dbt_assets.op.name, churn_risk_dbt_assets.op.name}
+    records = instance.get_records_for_run(
+        run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED, limit=100_000
+    ).records
+    return [
+        PlannedCheck(
+            dg.AssetCheckKey(event.event_specific_data.asset_key, event.event_specific_data.check_name),
+            event.step_key in dbt_steps,
+        )
+        for event in (record.event_log_entry.dagster_event for record in records)
+    ]
+
+
+def step_failure_reason(failure) -> str:
+    """Why a step failed. A refusal because of failed checks lists their findings, which the checks section
+    above already shows: its first line is enough here."""
+    if failure.user_failure_data is None:
+        return user_error(failure.error).strip()
+    reason = (failure.user_failure_data.description or "").strip()
+    if {"failed_tests", "failed_checks"} & set(failure.user_failure_data.metadata):
+        return reason.splitlines()[0] + " (what they found: above)"
+    return reason
+
+
+def user_error(error) -> str:
+    """The error a step raised, not Dagster's wrappers around it ("Error occurred while executing op ..."):
+    the first cause that is not Dagster's own."""
+    while error.cause is not None and error.cls_name.startswith("Dagster"):
+        error = error.cause
+    # "orchestration.defs.privacy.keys.PseudonymisationKeyError: ..." reads better without the module path.
+    message = error.message.strip()
+    qualified = message.split(":", 1)[0]
+    if qualified.endswith("." + error.cls_name):
+        message = error.cls_name + message[len(qualified) :]
+    return message
+
+
 def _refresh(instance, run_id: str, as_of: str, rebuild_history: bool, signals: ReceivedSignals):
     """Runs refresh_all in this process, after clearing up what killed runs left; the caller holds the warehouse."""
     from orchestration.defs.dbt.project import prepare_manifest
+    from orchestration.defs.jobs import STARTED_BY_CLI, STARTED_BY_TAG
     from orchestration.defs.runs.dead_runs import run_process_tags
     from orchestration.defs.runs.guard import fail_dead_runs
     from orchestration.defs.serving.publish import remove_stale_partial_files
@@ -135,7 +180,11 @@ def _refresh(instance, run_id: str, as_of: str, rebuild_history: bool, signals: 
     try:
         with log_path.open("w") as log, contextlib.redirect_stdout(log):
             return job.execute_in_process(
-                instance=instance, run_config=run_config, raise_on_error=False, run_id=run_id, tags=run_process_tags()
+                instance=instance,
+                run_config=run_config,
+                raise_on_error=False,
+                run_id=run_id,
+                tags={**run_process_tags(), STARTED_BY_TAG: STARTED_BY_CLI},
             )
     except KeyboardInterrupt:
         # Dagster handles signals only while the steps run; around them, marking the run failed is ours to do.

@@ -12,8 +12,9 @@ from orchestration.defs.dbt.assets import churn_risk_dbt_assets, healthscore_dbt
 from orchestration.defs.dbt.project import dbt_project
 from orchestration.defs.exports.assets import crm_account_properties_export
 from orchestration.defs.exports.resources import CrmExportResource
-from orchestration.defs.ingestion.assets import ingestion_assets
+from orchestration.defs.ingestion.assets import ingestion_assets, landing_file_spec
 from orchestration.defs.ingestion.checks import freshness_checks, landing_directory_check
+from orchestration.defs.ingestion.contract import load_contracts
 from orchestration.defs.jobs import daily_refresh_schedule, refresh_all_job
 from orchestration.defs.privacy.jobs import erase_personal_data_job
 from orchestration.defs.resources import LandingResource, ServingResource, WarehouseResource
@@ -25,6 +26,7 @@ from orchestration.settings import Settings, load_settings
 def build_definitions(settings: Settings) -> dg.Definitions:
     return dg.Definitions(
         assets=[
+            *(landing_file_spec(contract, settings.landing_dir) for contract in load_contracts().values()),
             *ingestion_assets,
             healthscore_dbt_assets,
             *backtest_assets,

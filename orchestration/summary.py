@@ -1,8 +1,10 @@
 """The short report `make run` prints: what was scored, how the portfolio splits, who needs help first."""
 
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 
 from orchestration.score_display import cut_to_one_decimal
@@ -81,9 +83,70 @@ def render_summary(warehouse_path: Path) -> str:
         "Ten lowest current accounts and what drags them down:",
         _table(["account", "name", "segment", "score", "band", "trend", "weakest", "top driver"], lowest),
     ]
+    lines += render_configuration_change(warehouse_path)
     lines += render_actions(warehouse_path)
     lines += render_backtest(warehouse_path)
     return "\n".join(lines)
+
+
+def render_configuration_change(warehouse_path: Path) -> list[str]:
+    """When the scoring configuration changed without a rebuild of the history: which version scores now and
+    since which day, how many accounts' 7- and 30-day changes reach back across it (left empty, as their
+    trends, so that no score-drop alert fires on them), and how to rescore the history. Nothing otherwise."""
+    with duckdb.connect(str(warehouse_path), read_only=True) as con:
+        if not con.execute(
+            "select count(*) from duckdb_columns() where schema_name = 'marts' "
+            "and table_name = 'account_health_scores' and column_name = 'is_config_changed_30d'"
+        ).fetchone()[0]:
+            return []  # published by a version without the flags
+        change = con.execute(
+            """
+            with current_version as (
+                select config_version from marts.account_health_history order by score_date desc limit 1
+            ),
+            last_other_day as (
+                select max(score_date) as score_date from marts.account_health_history
+                where config_version <> (select config_version from current_version)
+            )
+            select
+                (select config_version from current_version),
+                min(history.score_date),
+                (select any_value(first_as_of_date) from marts.scorecard_config_versions
+                 where config_version = (select config_version from current_version)),
+                (select any_value(config_version) from marts.account_health_history
+                 where score_date = (select score_date from last_other_day)
+                   and config_version <> (select config_version from current_version)),
+                (select count(distinct config_version) from marts.account_health_history)
+            from marts.account_health_history as history
+            where history.score_date > (select score_date from last_other_day)
+            """
+        ).fetchone()
+        current_version, since, first_as_of, previous_version, versions = change
+        if previous_version is None:
+            return []  # one version throughout: never changed, or rebuilt since
+        crossing_7d, crossing_30d = con.execute(
+            f"select count(*) filter (where is_config_changed_7d), count(*) filter (where is_config_changed_30d) "
+            f"from {SCORES} where not is_churned"
+        ).fetchone()
+    lines = [
+        "",
+        f"The scoring configuration changed: scores from {since} on use version {current_version} (first used "
+        f"for the scores as of {first_as_of}), earlier days {previous_version}"
+        + (f" and older ones ({versions} versions in the history)." if versions > 2 else "."),
+    ]
+    if crossing_7d or crossing_30d:
+        lines.append(
+            f"The 30-day changes of {crossing_30d} current accounts and the 7-day changes of {crossing_7d} reach "
+            "back across it: left empty, as their trends, and no score-drop alert fires on them "
+            "(marts.account_score_changes shows the configuration's share of each difference)."
+        )
+    else:
+        lines.append(
+            "No current 7- or 30-day change reaches back across it any more; the days before it keep the earlier "
+            "version."
+        )
+    lines.append("To rescore the whole history with the current configuration: make run REBUILD_HISTORY=1.")
+    return lines
 
 
 def render_actions(warehouse_path: Path) -> list[str]:
@@ -195,29 +258,110 @@ def render_backtest(warehouse_path: Path) -> list[str]:
     return lines
 
 
-def render_checks(evaluations: list) -> str:
-    """Every check of the run: dbt tests counted, Python checks and anything not passing listed."""
-    dbt_tests = [e for e in evaluations if not e.description]
-    python_checks = [e for e in evaluations if e.description]
+def is_dbt_test(evaluation) -> bool:
+    """dagster-dbt gives every dbt test's result the test's dbt node id; the Python checks have none."""
+    return "unique_id" in evaluation.metadata
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _status(evaluation) -> str:
+    if evaluation.passed:
+        return "ok"
+    return "FAILED" if evaluation.severity.value == "ERROR" else "warning"
+
+
+# Sentences shown per failed check in the terminal; the check's page in the Dagster UI has up to 20.
+PROBLEMS_SHOWN = 5
+
+
+@dataclass(frozen=True)
+class PlannedCheck:
+    """A check the run planned to evaluate, and whether it is a dbt test (evaluated by a dbt step)."""
+
+    key: dg.AssetCheckKey
+    is_dbt_test: bool
+
+
+def render_checks(evaluations: list, planned: list[PlannedCheck] | None = None) -> str:
+    """Every check of the run: dbt tests counted, Python checks and anything not passing listed, what each
+    failed dbt test found, and the checks the run planned but never evaluated (a step before them failed)."""
+    dbt_tests = [e for e in evaluations if is_dbt_test(e)]
+    python_checks = [e for e in evaluations if not is_dbt_test(e)]
     failed = [e for e in evaluations if not e.passed and e.severity.value == "ERROR"]
     warned = [e for e in evaluations if not e.passed and e.severity.value == "WARN"]
+    evaluated = {(e.asset_key, e.check_name) for e in evaluations}
+    skipped = [check for check in planned or [] if (check.key.asset_key, check.key.name) not in evaluated]
+    listed = sorted(
+        python_checks + [e for e in dbt_tests if not e.passed],
+        key=lambda e: (e.passed, e.asset_key.to_user_string(), e.check_name),
+    )
     lines = [
-        f"Checks: {len(evaluations)} run, {len(failed)} failed, {len(warned)} warnings "
-        f"({len(dbt_tests)} dbt tests, {len(python_checks)} Python checks).",
-        _table(
-            ["status", "asset", "check", "result"],
-            [
-                (
-                    "ok" if e.passed else ("FAILED" if e.severity.value == "ERROR" else "warning"),
-                    e.asset_key.to_user_string(),
-                    e.check_name,
-                    e.description or "dbt test failed",
-                )
-                for e in sorted(
-                    python_checks + [e for e in dbt_tests if not e.passed],
-                    key=lambda e: (e.passed, e.asset_key.to_user_string(), e.check_name),
-                )
-            ],
-        ),
+        f"Checks: {len(evaluations)} run, {len(failed)} failed, {len(warned)} warnings, {len(skipped)} skipped "
+        f"({len(dbt_tests)} dbt tests, {len(python_checks)} Python checks)."
     ]
+    if listed:
+        lines.append(
+            _table(
+                ["status", "asset", "check", "result"],
+                [
+                    (
+                        _status(e),
+                        e.asset_key.to_user_string(),
+                        e.check_name,
+                        (e.description or "dbt test failed").splitlines()[0],
+                    )
+                    for e in listed
+                ],
+            )
+        )
+    for e in sorted(failed + warned, key=lambda e: (e.severity.value, e.asset_key.to_user_string(), e.check_name)):
+        if not is_dbt_test(e) or not e.description:
+            continue
+        found = e.description.splitlines()
+        count = e.metadata.get("dagster_dbt/failed_row_count")
+        rows = _plural(count.value if count is not None else len(found), "failing row")
+        lines += ["", f"{_status(e)} {e.check_name} ({e.asset_key.to_user_string()}, {rows}):"]
+        lines += [f"  {line}" for line in found[:PROBLEMS_SHOWN]]
+        if len(found) > PROBLEMS_SHOWN:
+            lines.append("  ... more on the check's page in the Dagster UI (make dev)")
+    if skipped:
+        lines += ["", f"Skipped: {len(skipped)} planned checks were not evaluated ({SKIPPED_BECAUSE}):"]
+        lines += _skipped_lines(skipped)
     return "\n".join(lines)
+
+
+SKIPPED_BECAUSE = "a step before them failed, or dbt skipped the models below a failed test"
+
+
+def _skipped_lines(skipped: list[PlannedCheck]) -> list[str]:
+    """The Python checks by name, per asset; the dbt tests counted (hundreds of generated names say less)."""
+    python_checks: dict[str, list[str]] = {}
+    for check in skipped:
+        if not check.is_dbt_test:
+            python_checks.setdefault(check.key.asset_key.to_user_string(), []).append(check.key.name)
+    lines = [f"  {asset}: {', '.join(sorted(names))}" for asset, names in sorted(python_checks.items())]
+    dbt_tests = [check for check in skipped if check.is_dbt_test]
+    if dbt_tests:
+        assets = {check.key.asset_key for check in dbt_tests}
+        lines.append(f"  {_plural(len(dbt_tests), 'dbt test')} on {_plural(len(assets), 'asset')}")
+    return lines
+
+
+def render_publication(serving_path: Path, failed_run_id: str) -> str:
+    """Which published version BI tools read after a failed run: marts.publication of the serving file, or that
+    nothing was ever published."""
+    if not serving_path.exists():
+        return f"Nothing was ever published: BI tools have no scores yet ({serving_path} does not exist)."
+    with duckdb.connect(str(serving_path), read_only=True) as con:
+        run_id, published_at, last_score_date = con.execute(
+            "select run_id, published_at, last_score_date from marts.publication"
+        ).fetchone()
+    if run_id == failed_run_id:
+        return f"This run published its scores (as of {last_score_date}) to {serving_path} before it failed."
+    return (
+        f"BI tools still see the scores published at {published_at:%Y-%m-%d %H:%M:%S} "
+        f"(scores as of {last_score_date}, run {run_id}) in {serving_path}."
+    )

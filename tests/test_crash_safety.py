@@ -257,10 +257,11 @@ def test_publishing_asks_whether_this_run_rebuilt_the_marts_not_who_rebuilt_them
         without_marts = dg.materialize([something_else], instance=instance)
         assert instance.get_latest_materialization_event(MART_KEYS[0]).run_id == other_run.run_id
 
-        assert marts_not_rebuilt(SimpleNamespace(instance=instance, run_id=this_run.run_id)) == []
-        assert marts_not_rebuilt(SimpleNamespace(instance=instance, run_id=without_marts.run_id)) == [
-            key.to_user_string() for key in MART_KEYS
-        ]
+        def context_of(run: dg.ExecuteInProcessResult) -> SimpleNamespace:
+            return SimpleNamespace(instance=instance, run=run.dagster_run)
+
+        assert marts_not_rebuilt(context_of(this_run)) == []
+        assert marts_not_rebuilt(context_of(without_marts)) == [key.to_user_string() for key in MART_KEYS]
 
 
 def test_no_step_uses_a_concurrency_pool_and_ui_runs_execute_in_one_process(dbt_manifest):

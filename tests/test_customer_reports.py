@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 import shutil
@@ -199,6 +200,18 @@ def test_a_synthetic_report_words_strengths_and_risks_and_hides_the_csm_rating()
     assert "CSM" not in text and "1 von 5" not in text
     # The score 55.25 is cut off, its change -7.45 rounded.
     assert "55,2" in text and "−7,5 Punkte in 30 Tagen" in text and "Wir rufen Sie an." in text
+
+
+def test_an_account_without_a_comparable_trend_gets_a_report_without_one():
+    """No score 30 days earlier, or one of another configuration version: no trend and no 30-day change."""
+    settings = load_settings()
+    wording = load_wording(settings)
+    account = dataclasses.replace(
+        _synthetic_account("yellow", [NextStep(1, "Wir rufen Sie an.", None)]), trend=None, change_30d=None
+    )
+    html = render_report(account, settings, wording).html
+    assert 'class="trend"' not in html and wording.texts["de"]["trend_declining"] not in html
+    assert 'class="trend"' in render_report(_synthetic_account("yellow", account.next_steps), settings, wording).html
 
 
 def test_a_band_without_wording_and_an_unhealthy_account_without_steps_are_refused():

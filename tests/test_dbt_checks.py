@@ -2,14 +2,18 @@
 
 import csv
 import datetime as dt
+import json
 import re
 import shutil
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pytest
 
-from tests.conftest import copy_project, dbt
+from orchestration.defs.dbt.failures import explain_failures
+from orchestration.summary import render_checks
+from tests.conftest import dbt
 
 CONFIG_SELECTION = ["--select", "resource_type:seed", "--indirect-selection", "cautious"]
 
@@ -32,8 +36,8 @@ def edit_seed(seeds: Path, name: str, match: dict[str, str], changes: dict[str, 
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Path:
-    return copy_project(tmp_path)
+def project(project_copy: Path) -> Path:
+    return project_copy
 
 
 def failing_tests(result) -> list[str]:
@@ -41,8 +45,8 @@ def failing_tests(result) -> list[str]:
     return re.findall(r"\d+ of \d+ FAIL (?:\d+ )?(\S+)", result.stdout)
 
 
-def test_shipped_configuration_passes(project, tmp_path):
-    result = dbt(["build", *CONFIG_SELECTION], project, tmp_path / "w.duckdb")
+def test_shipped_configuration_passes(project, scratch_warehouse):
+    result = dbt(["build", *CONFIG_SELECTION], project, scratch_warehouse)
     assert result.returncode == 0, result.stdout
     for test in (
         "scorecard_weights_sum_to_one",
@@ -53,102 +57,199 @@ def test_shipped_configuration_passes(project, tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("seed", "match", "changes", "expected_failure"),
+    ("seed", "match", "changes", "expected_failure", "finding"),
     [
         (
             "scorecard_components",
             {"scorecard": "mid_market", "component": "usage"},
             {"weight": "0.5"},
             "scorecard_weights_sum_to_one",
+            "seeds/scorecard_components.csv: the component weights of scorecard mid_market sum to 1.1, not 1",
+        ),
+        (
+            # The case of the issue: a weight raised without lowering another.
+            "scorecard_components",
+            {"scorecard": "smb", "component": "usage"},
+            {"weight": "0.75"},
+            "scorecard_weights_sum_to_one",
+            "seeds/scorecard_components.csv: the component weights of scorecard smb sum to 1.3, not 1",
         ),
         (
             "scorecard_measure_weights",
             {"scorecard": "smb", "measure": "nps"},
             {"weight": "0.6"},
             "scorecard_weights_sum_to_one",
+            "seeds/scorecard_measure_weights.csv: the weights of scorecard smb for the measures of feedback sum to "
+            "1.2, not 1",
         ),
         (
             "scorecard_components",
             {"scorecard": "smb", "component": "milestones"},
             {"weight": "-0.1"},
             "accepted_range_scorecard_components_weight__1__0",
+            "seeds/scorecard_components.csv: weight -0.1 is outside 0 to 1 in the row scorecard smb, "
+            "component milestones, weight -0.1",
         ),
         (
             "scorecard_measure_weights",
             {"scorecard": "onboarding", "measure": "nps"},
             None,
             "scorecards_weigh_every_measure",
+            "seeds/scorecard_measure_weights.csv: scorecard onboarding has no row for measure nps",
         ),
         (
             "scorecard_assignments",
             {"segment": "SMB", "lifecycle_stage": "renewal"},
             None,
             "scorecard_assignments_cover_every_segment_and_stage",
+            "seeds/scorecard_assignments.csv: no scorecard for segment SMB in lifecycle stage renewal",
         ),
-        ("health_bands", {"band": "yellow"}, {"max_score": "65"}, "health_bands_cover_0_to_100"),
-        ("health_bands", {"band": "green"}, {"max_score": "90"}, "health_bands_cover_0_to_100"),
-        ("measures", {"measure": "active_days"}, {"target_value": "2"}, "linear_ramps_follow_their_direction"),
+        (
+            "health_bands",
+            {"band": "yellow"},
+            {"max_score": "65"},
+            "health_bands_cover_0_to_100",
+            "seeds/health_bands.csv: band green starts at 70 but band yellow below it ends at 65 (a gap or an overlap)",
+        ),
+        (
+            "health_bands",
+            {"band": "green"},
+            {"max_score": "90"},
+            "health_bands_cover_0_to_100",
+            "seeds/health_bands.csv: the highest band, green, ends at 90, not 100",
+        ),
+        (
+            "measures",
+            {"measure": "active_days"},
+            {"target_value": "2"},
+            "linear_ramps_follow_their_direction",
+            "seeds/measures.csv: measure active_days is higher_is_better with a linear ramp from floor_value 2 to "
+            "target_value 2: the target must be above the floor",
+        ),
         (
             "measures",
             {"measure": "urgent_ticket_share"},
             {"direction": "higher_is_better"},
             "linear_ramps_follow_their_direction",
+            "seeds/measures.csv: measure urgent_ticket_share is higher_is_better with a linear ramp from floor_value "
+            "0.6 to target_value 0.1: the target must be above the floor",
         ),
         (
             "measure_bands",
             {"measure": "tickets_per_seat", "lower_bound": "0.15"},
             {"lower_bound": "0.2"},
             "measure_bands_are_contiguous_and_monotonic",
+            "seeds/measure_bands.csv: measure tickets_per_seat, range from lower_bound 0.2 to upper_bound 0.3: "
+            "the range below ends at 0.15 (a gap or an overlap)",
+        ),
+        (
+            # The case of the issue: a range's bounds swapped.
+            "measure_bands",
+            {"measure": "tickets_per_seat", "lower_bound": "0.15"},
+            {"lower_bound": "0.3", "upper_bound": "0.15"},
+            "measure_bands_are_contiguous_and_monotonic",
+            "seeds/measure_bands.csv: measure tickets_per_seat, range from lower_bound 0.3 to upper_bound 0.15: "
+            "empty or inverted (upper_bound must be above lower_bound)",
         ),
         (
             "measure_bands",
             {"measure": "nps", "lower_bound": "70"},
             {"points": "40"},
             "measure_bands_are_contiguous_and_monotonic",
+            "seeds/measure_bands.csv: measure nps, range from lower_bound 70 to upper_bound (empty): 40 points "
+            "against 90 for the range below, but the measure is higher_is_better (points must not rise as the value "
+            "gets worse)",
         ),
         (
             "scorecard_measure_weights",
             {"scorecard": "smb", "measure": "nps"},
             {"weight": "-0.1"},
             "accepted_range_scorecard_measure_weights_weight__1__0",
+            "seeds/scorecard_measure_weights.csv: weight -0.1 is outside 0 to 1 in the row scorecard smb, measure nps",
         ),
         (
             "scorecard_components",
             {"scorecard": "enterprise", "component": "feedback"},
             None,
             "scorecards_weigh_every_measure",
+            "seeds/scorecard_components.csv: scorecard enterprise has no row for component feedback",
         ),
         (
             "score_caps",
             {"cap": "payment_collection_risk"},
             {"max_score": "120"},
             "accepted_range_score_caps_max_score__100__0",
+            "seeds/score_caps.csv: max_score 120 is outside 0 to 100 in the row cap payment_collection_risk",
         ),
         (
             "backtest_baseline_weights",
             {"component": "usage"},
             {"weight": "1.4"},
             "accepted_range_backtest_baseline_weights_weight__1__0",
+            "seeds/backtest_baseline_weights.csv: weight 1.4 is outside 0 to 1 in the row component usage",
         ),
         (
             "backtest_settings",
             {"setting": "min_churn_events"},
             {"value": "-30"},
             "accepted_range_backtest_settings_value__0",
+            "seeds/backtest_settings.csv: value -30 is below 0 in the row setting min_churn_events",
         ),
         (
             "expansion_settings",
             {"setting": "target_seat_utilisation"},
             {"value": "0"},
             "expression_is_true_expansion_settings_",
+            "seeds/expansion_settings.csv: the row setting target_seat_utilisation, value 0 breaks setting not in",
         ),
     ],
 )
-def test_broken_configuration_fails_the_right_test(project, tmp_path, seed, match, changes, expected_failure):
+def test_broken_configuration_fails_the_right_test_naming_the_rows(
+    project, seed, match, changes, expected_failure, finding, scratch_warehouse
+):
+    """Each broken seed fails its test, and the refresh says what is wrong where: the check result (description
+    and metadata, as the Dagster UI shows them) and the CLI's list of findings name the seed file and values."""
     edit_seed(project.parent / "seeds", seed, match, changes)
-    result = dbt(["build", *CONFIG_SELECTION], project, tmp_path / "w.duckdb")
+    warehouse = scratch_warehouse
+    result = dbt(["build", *CONFIG_SELECTION], project, warehouse)
     assert result.returncode != 0
     assert any(name.startswith(expected_failure) for name in failing_tests(result)), result.stdout
+
+    check = explained_check_result(project, warehouse, expected_failure)
+    assert any(problem.startswith(finding) for problem in check.metadata["problems"].value), check.description
+    assert finding in check.description
+    assert check.metadata["problem"].value == check.description.splitlines()[0]
+    evaluation = dg.AssetCheckEvaluation(
+        asset_key=check.asset_key,
+        check_name=check.check_name,
+        passed=False,
+        metadata=check.metadata,
+        severity=check.severity,
+        description=check.description,
+    )
+    cli_output = render_checks([evaluation])
+    assert f"FAILED {check.check_name} (" in cli_output and f"\n  {finding}" in cli_output, cli_output
+
+
+def explained_check_result(project: Path, warehouse: Path, failed_test: str) -> dg.AssetCheckResult:
+    """The check result the refresh's dbt step yields for the failed test whose name starts with `failed_test`:
+    as dagster-dbt streams it, then with the failing rows read back from the warehouse."""
+    manifest = json.loads((project / "target" / "manifest.json").read_text())
+    run_results = json.loads((project / "target" / "run_results.json").read_text())
+    result = next(
+        r
+        for r in run_results["results"]
+        if r["status"] == "fail" and manifest["nodes"][r["unique_id"]]["name"].startswith(failed_test)
+    )
+    test = manifest["nodes"][result["unique_id"]]
+    streamed = dg.AssetCheckResult(
+        asset_key=["scorecard", "configuration"],
+        check_name=test["name"],
+        passed=False,
+        metadata={"unique_id": result["unique_id"], "dagster_dbt/failed_row_count": result["failures"]},
+    )
+    [explained] = explain_failures([streamed], manifest, run_results, warehouse)
+    return explained
 
 
 @pytest.mark.parametrize(
@@ -159,10 +260,12 @@ def test_broken_configuration_fails_the_right_test(project, tmp_path, seed, matc
         ("scorecard_components", "scorecard_weights_sum_to_one"),
     ],
 )
-def test_an_empty_configuration_seed_fails_instead_of_passing_vacuously(project, tmp_path, seed, expected_failure):
+def test_an_empty_configuration_seed_fails_instead_of_passing_vacuously(
+    project, seed, expected_failure, scratch_warehouse
+):
     path = project.parent / "seeds" / f"{seed}.csv"
     path.write_text(path.read_text().splitlines()[0] + "\n")
-    result = dbt(["build", *CONFIG_SELECTION], project, tmp_path / "w.duckdb")
+    result = dbt(["build", *CONFIG_SELECTION], project, scratch_warehouse)
     assert result.returncode != 0
     assert expected_failure in failing_tests(result), result.stdout[-3000:]
 
@@ -170,10 +273,10 @@ def test_an_empty_configuration_seed_fails_instead_of_passing_vacuously(project,
 AUDIT_SCHEMA = "dbt_test__audit"  # where --store-failures keeps each test's failing rows
 
 
-def test_broken_score_history_fails_the_right_dbt_test_naming_the_row(refreshed, tmp_path):
+def test_broken_score_history_fails_the_right_dbt_test_naming_the_row(refreshed, project, scratch_warehouse):
     """The score invariants the Python checks repeated are dbt tests: one corruption per account, one dbt run,
     and each test fails naming its account (or value) alone."""
-    warehouse = tmp_path / "corrupt.duckdb"
+    warehouse = scratch_warehouse
     shutil.copy(refreshed.warehouse, warehouse)
     history = "marts.account_health_history"
     with duckdb.connect(str(warehouse)) as con:
@@ -211,7 +314,6 @@ def test_broken_score_history_fails_the_right_dbt_test_naming_the_row(refreshed,
                 con.execute(statement, [account, day])
         not_on_last_day = accounts[5]
         con.execute(f"delete from {history} where account_id = ? and score_date = ?", [not_on_last_day, last_day])
-    project = copy_project(tmp_path)
     result = dbt(["test", "--select", "account_health_history", "--store-failures"], project, warehouse)
     assert result.returncode != 0
     failed = failing_tests(result)
@@ -245,19 +347,18 @@ def test_broken_score_history_fails_the_right_dbt_test_naming_the_row(refreshed,
     ],
     ids=["a sudden portfolio drop", "every score vanishing overnight"],
 )
-def test_an_implausible_overnight_move_fails_the_plausibility_test(refreshed, tmp_path, corruption):
-    warehouse = tmp_path / "corrupt.duckdb"
+def test_an_implausible_overnight_move_fails_the_plausibility_test(refreshed, corruption, project, scratch_warehouse):
+    warehouse = scratch_warehouse
     shutil.copy(refreshed.warehouse, warehouse)
     with duckdb.connect(str(warehouse)) as con:
         con.execute(corruption.format(last_day="(select max(score_date) from marts.account_health_history)"))
-    project = copy_project(tmp_path)
     result = dbt(["test", "--select", "portfolio_moves_plausibly"], project, warehouse)
     assert result.returncode != 0
     assert failing_tests(result) == ["portfolio_moves_plausibly"], result.stdout[-3000:]
 
 
-def test_corrupted_score_fails_the_arithmetic_test(refreshed, tmp_path):
-    warehouse = tmp_path / "corrupt.duckdb"
+def test_corrupted_score_fails_the_arithmetic_test(refreshed, project, scratch_warehouse):
+    warehouse = scratch_warehouse
     shutil.copy(refreshed.warehouse, warehouse)
     with duckdb.connect(str(warehouse)) as con:
         con.execute(
@@ -265,17 +366,15 @@ def test_corrupted_score_fails_the_arithmetic_test(refreshed, tmp_path):
             "where account_day_id = (select min(account_day_id) from marts.account_health_history "
             "where health_score is not null)"
         )
-    project = copy_project(tmp_path)
     result = dbt(["test", "--select", "contributions_add_up_to_the_score"], project, warehouse)
     assert result.returncode != 0
     assert failing_tests(result) == ["contributions_add_up_to_the_score"]
 
 
-def test_unit_tests_catch_a_wrong_ramp(refreshed, tmp_path):
+def test_unit_tests_catch_a_wrong_ramp(refreshed, project, scratch_warehouse):
     """Pinned arithmetic fails when the model changes: a ramp scaled to 99 instead of 100 points."""
-    warehouse = tmp_path / "copy.duckdb"
+    warehouse = scratch_warehouse
     shutil.copy(refreshed.warehouse, warehouse)
-    project = copy_project(tmp_path)
     # Refreshes leave unit tests out (they do not depend on data); here they run, and pass as shipped.
     shipped = dbt(["test", "--select", "test_type:unit"], project, warehouse)
     assert shipped.returncode == 0, shipped.stdout[-3000:]
@@ -298,12 +397,13 @@ def test_unit_tests_catch_a_wrong_ramp(refreshed, tmp_path):
         "false as is_current, valid_from_date as valid_to_date) from {table}",  # overlaps the next version
     ],
 )
-def test_overlapping_or_open_account_versions_fail_the_contiguity_test(refreshed, tmp_path, corruption):
-    warehouse = tmp_path / "corrupt.duckdb"
+def test_overlapping_or_open_account_versions_fail_the_contiguity_test(
+    refreshed, corruption, project, scratch_warehouse
+):
+    warehouse = scratch_warehouse
     shutil.copy(refreshed.warehouse, warehouse)
     with duckdb.connect(str(warehouse)) as con:
         con.execute(corruption.format(table="intermediate.int_account_versions_recorded"))
-    project = copy_project(tmp_path)
     result = dbt(
         ["test", "--select", "int_account_versions_recorded,test_name:versions_are_contiguous"], project, warehouse
     )
@@ -328,10 +428,11 @@ def test_overlapping_or_open_account_versions_fail_the_contiguity_test(refreshed
         ),
     ],
 )
-def test_broken_backtest_tables_fail_their_tests(refreshed, tmp_path, corruption, selection, expected_failure):
-    warehouse = tmp_path / "corrupt.duckdb"
+def test_broken_backtest_tables_fail_their_tests(
+    refreshed, corruption, selection, expected_failure, project, scratch_warehouse
+):
+    warehouse = scratch_warehouse
     shutil.copy(refreshed.warehouse, warehouse)
-    project = copy_project(tmp_path)
     shipped = dbt(["test", "--select", selection], project, warehouse)
     assert shipped.returncode == 0, shipped.stdout[-3000:]
     with duckdb.connect(str(warehouse)) as con:

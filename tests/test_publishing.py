@@ -12,8 +12,10 @@ import dagster as dg
 import duckdb
 import pytest
 
+from orchestration.cli import planned_checks
 from orchestration.defs.serving.publish import PUBLISHED_TABLES
 from orchestration.settings import REPO_ROOT
+from orchestration.summary import render_checks, render_publication
 from tests.conftest import END_DATE, cli_environment, run_refresh
 
 
@@ -77,16 +79,54 @@ def test_a_model_dbt_cannot_build_fails_the_run_and_keeps_the_published_marts(pu
 
 def test_failing_dbt_test_keeps_the_published_marts(published_copy, refreshed):
     """The load report disagrees with the rows set aside (a manifest that lost track of a file): the dbt test
-    tying the two together fails, and publishing refuses."""
+    tying the two together fails, and publishing refuses. The check result, the run's failure and the CLI's
+    summary say which file and which counts; the summary counts and names the checks the run never got to and
+    says which publication BI still sees."""
     with duckdb.connect(str(published_copy)) as con:
-        con.execute("update raw.landed_files set rows_rejected = rows_rejected + 1 where source = 'usage_events'")
+        landed_file, rows_rejected = con.execute(
+            "update raw.landed_files set rows_rejected = rows_rejected + 1 where source = 'usage_events' "
+            "and landed_file = (select min(landed_file) from raw.landed_files where source = 'usage_events') "
+            "returning landed_file, rows_rejected"
+        ).fetchone()
     serving = serving_file(published_copy)
     before, run_before = serving.read_bytes(), published_run(serving)
 
-    result = run_refresh(published_copy, refreshed.landing)
-    failed = [e.check_name for e in result.get_asset_check_evaluations() if not e.passed]
-    assert any(name.startswith("rejected_rows_are_listed_landed_file_loads") for name in failed), failed
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = run_refresh(published_copy, refreshed.landing, instance=instance)
+        planned = planned_checks(instance, result.run_id)
+    evaluations = result.get_asset_check_evaluations()
+    # The file's loaded rows, read less set aside, no longer match its rows in the raw view either.
+    failed, view_differs = sorted(
+        (e for e in evaluations if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR),
+        key=lambda e: e.check_name,
+        reverse=True,
+    )
+    assert failed.check_name.startswith("rejected_rows_are_listed_landed_file_loads")
+    assert view_differs.check_name == "loaded_rows_are_in_the_raw_views"
+    assert f"landed_file {landed_file}" in view_differs.description, view_differs.description
+    finding = (
+        f"marts.landed_file_loads: file {landed_file} of usage_events: rows_rejected says {rows_rejected}, "
+        f"but marts.rejected_rows lists {rows_rejected - 1}"
+    )
+    assert failed.description.startswith(finding), failed.description
+    assert failed.metadata["problem"].value == failed.description
+    [step_failure] = [e.step_failure_data for e in result.all_events if e.is_step_failure]
+    assert f"{failed.check_name}: {finding}" in step_failure.user_failure_data.description
     _assert_not_published(result, serving, before, run_before)
+
+    checks = render_checks(evaluations, planned)
+    # dbt skipped the models below the failed test, so the Python checks on them were never evaluated.
+    skipped = len(planned) - len(evaluations)
+    assert skipped > 0 and not [e for e in evaluations if e.asset_key == dg.AssetKey(["serving", "health_score_marts"])]
+    assert f"{len(evaluations)} run, 2 failed, " in checks and f", {skipped} skipped (" in checks, checks
+    assert f"FAILED {failed.check_name} (marts/landed_file_loads, 1 failing row):\n  {finding}" in checks, checks
+    assert "  marts/score_backtest: red_band_churns_more_than_green, score_predicts_churn" in checks, checks
+    with duckdb.connect(str(serving), read_only=True) as con:
+        published_at, score_date = con.execute("select published_at, last_score_date from marts.publication").fetchone()
+    assert render_publication(serving, result.run_id) == (
+        f"BI tools still see the scores published at {published_at:%Y-%m-%d %H:%M:%S} "
+        f"(scores as of {score_date}, run {run_before}) in {serving}."
+    )
 
 
 def test_an_implausible_overnight_move_keeps_the_published_marts(published_copy, refreshed, tmp_path):

@@ -9,20 +9,23 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from orchestration.summary import render_configuration_change, render_summary
 from tests.conftest import copy_project, dbt
 from tests.test_dbt_checks import edit_seed, failing_tests
 
 SUM_TEST = "score_changes_add_up_to_the_change"
 MICRO = Decimal("0.000001")
 
-# Every account-day-window of the history whose drivers do not add up to its change, or that has drivers
-# or an explanation without a change: must be empty.
+# Every account-day-window of the history whose drivers do not add up to the difference of its two scores
+# (its change, also where the history leaves that empty across configuration versions), or that has drivers
+# or an explanation without one: must be empty.
 MISMATCHES = """
 with windows as (select 7 as window_days union all select 30),
 changes as (
-    select h.account_id, h.score_date, w.window_days,
-        case w.window_days when 7 then h.change_7d else h.change_30d end as score_change
+    select h.account_id, h.score_date, w.window_days, h.health_score - e.health_score as score_change
     from marts.account_health_history as h cross join windows as w
+    left join marts.account_health_history as e
+        on e.account_id = h.account_id and e.score_date = h.score_date - w.window_days
     where h.score_date >= ?
 ),
 sums as (
@@ -37,6 +40,26 @@ left join explained using (account_id, score_date, window_days)
 where (changes.score_change is null and (sums.driver_sum is not null or explained.score_change is not null))
    or (changes.score_change is not null and (changes.score_change <> coalesce(sums.driver_sum, 0)
         or explained.score_change is distinct from changes.score_change))
+"""
+
+
+# Per account-day and window whose earlier score was computed with another configuration version: the
+# history's change, trend and flag, and whether a score-drop alert's condition was met on the day.
+CROSSINGS = """
+with windows as (select 7 as window_days union all select 30)
+select h.account_id, h.score_date, w.window_days,
+    case w.window_days when 7 then h.change_7d else h.change_30d end as score_change,
+    case w.window_days when 30 then h.trend end as trend,
+    case w.window_days when 7 then h.is_config_changed_7d else h.is_config_changed_30d end as is_config_changed,
+    w.window_days = 7 and exists (
+        select 1 from intermediate.int_alert_conditions_met as a
+        where a.rule = 'score_drop' and a.account_id = h.account_id and a.score_date = h.score_date
+    ) as is_score_drop
+from marts.account_health_history as h cross join windows as w
+inner join marts.account_health_history as e
+    on e.account_id = h.account_id and e.score_date = h.score_date - w.window_days
+where e.config_version <> h.config_version and e.health_score is not null
+order by all
 """
 
 
@@ -173,7 +196,9 @@ def test_a_tampered_row_fails_the_sum_test_and_is_named(sample_run, tmp_path, ta
 def test_a_weight_change_shows_as_the_configuration_driver(sample_run, tmp_path):
     """Scoring the last day again reads the earlier days from the stored history: with the same configuration it
     reproduces the full build exactly; with SMB's usage weight moved to support, the SMB accounts' changes get a
-    'configuration' driver, the others none, and every change still adds up."""
+    'configuration' driver, the others none, and every change still adds up. The history leaves changes and
+    trends across the two versions empty, no score-drop alert fires on them, the run summary says so and how to
+    rebuild, and after the rebuild nothing crosses versions."""
     warehouse = warehouse_copy(sample_run, tmp_path)
     project = copy_project(tmp_path)
     last_day = fetch(warehouse, "select max(score_date) from marts.account_health_history")[0][0]
@@ -220,3 +245,84 @@ def test_a_weight_change_shows_as_the_configuration_driver(sample_run, tmp_path)
         [rescored_from],
     )
     assert explained
+
+    # The days scored again compare with stored days of the earlier configuration: none of those differences
+    # is a change or a trend of the account, and no score-drop alert fires on one, although some fall below
+    # the rule's threshold.
+    crossings = fetch(warehouse, CROSSINGS)
+    assert {(window, is_changed) for _, _, window, _, _, is_changed, _ in crossings} == {(7, True), (30, True)}
+    assert [row for row in crossings if row[3] is not None or row[4] is not None or row[6]] == []
+    (threshold,) = fetch(warehouse, "select threshold from scorecard.alert_rules where rule = 'score_drop'")[0]
+    drops = fetch(
+        warehouse,
+        "select count(*) from marts.account_score_changes "
+        "where is_config_changed and window_days = 7 and score_change <= -1 * ?",
+        [threshold],
+    )[0][0]
+    assert drops > 0, "the weight change makes no 7-day difference that a score-drop alert could fire on"
+    # The summary says which version scores since when, how many accounts it leaves without a change, and
+    # how to rescore the history.
+    new_version, since = fetch(
+        warehouse,
+        "select config_version, min(score_date) from marts.account_health_history "
+        "where config_version = (select config_version from marts.account_health_history "
+        "order by score_date desc limit 1) group by 1",
+    )[0]
+    accounts = fetch(
+        warehouse,
+        "select count(*) from marts.account_health_scores where not is_churned and is_config_changed_30d",
+    )[0][0]
+    summary = render_summary(warehouse)
+    assert f"scores from {since} on use version {new_version}" in summary
+    assert f"The 30-day changes of {accounts} current accounts" in summary and accounts > 0
+    assert "make run REBUILD_HISTORY=1" in summary
+
+    # A rebuild scores every day with the current configuration: nothing crosses versions any more (`run`: the
+    # data tests were run on these models above, and the history is the longest build of the suite).
+    rebuild = ["run", *build[1:-1], f"{{score_as_of_date: {last_day}, rebuild_history: true}}"]
+    rebuilt = dbt(rebuild, project, warehouse)
+    assert rebuilt.returncode == 0, rebuilt.stdout[-3000:]
+    assert fetch(warehouse, "select count(distinct config_version) from marts.account_health_history") == [(1,)]
+    assert fetch(warehouse, CROSSINGS) == []
+    flagged = "select count(*) from marts.account_health_history where is_config_changed_7d or is_config_changed_30d"
+    assert fetch(warehouse, flagged) == [(0,)]
+    assert "configuration changed" not in render_summary(warehouse)
+
+
+def _published_versions(path: Path, history: list[tuple[str, str, str]], flags: list[tuple[bool, bool]]) -> Path:
+    """A file with the three marts the summary's configuration lines read: history rows (account, day, version)
+    and the current accounts' is_config_changed_7d / _30d."""
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema marts")
+        con.execute(
+            "create table marts.account_health_history (account_id varchar, score_date date, config_version varchar)"
+        )
+        con.executemany("insert into marts.account_health_history values (?, ?, ?)", history)
+        con.execute(
+            "create table marts.account_health_scores (is_churned boolean, is_config_changed_7d boolean, "
+            "is_config_changed_30d boolean)"
+        )
+        con.executemany("insert into marts.account_health_scores values (false, ?, ?)", flags)
+        con.execute("create table marts.scorecard_config_versions (config_version varchar, first_as_of_date date)")
+        con.execute("insert into marts.scorecard_config_versions values ('v1', '2026-01-31'), ('v2', '2026-03-02')")
+    return path
+
+
+def test_the_summary_names_a_configuration_change_until_the_history_is_rebuilt(tmp_path):
+    days = [f"2026-03-0{n}" for n in range(1, 4)]
+    changed = [("A", days[0], "v1"), ("A", days[1], "v2"), ("A", days[2], "v2"), ("B", days[0], "v1")]
+    lines = render_configuration_change(
+        _published_versions(tmp_path / "a.duckdb", changed, [(True, True), (False, True)])
+    )
+    assert lines[1] == (
+        "The scoring configuration changed: scores from 2026-03-02 on use version v2 (first used for the scores as "
+        "of 2026-03-02), earlier days v1."
+    )
+    assert lines[2].startswith("The 30-day changes of 2 current accounts and the 7-day changes of 1 reach back")
+    assert lines[3] == "To rescore the whole history with the current configuration: make run REBUILD_HISTORY=1."
+    # A month on, no current change reaches back across it, but the history still holds the earlier version.
+    later = render_configuration_change(_published_versions(tmp_path / "b.duckdb", changed, [(False, False)]))
+    assert later[2].startswith("No current 7- or 30-day change reaches back across it any more")
+    # One version throughout (never changed, or rebuilt): nothing to say.
+    rebuilt = [(account, day, "v2") for account, day, _ in changed]
+    assert render_configuration_change(_published_versions(tmp_path / "c.duckdb", rebuilt, [(False, False)])) == []

@@ -8,7 +8,8 @@ measures_without_playbook as (
     select
         'measures.csv' as seed_file,
         measures.measure as missing_trigger,
-        'no playbook row for the measure nor for its component ' || measures.component as reason
+        'seeds/playbooks.csv: no playbook row for measure ' || measures.measure || ' nor for its component '
+            || measures.component || ' (seeds/measures.csv)' as problem
     from {{ ref('measures') }} as measures
     where not exists (
         select 1 from playbooks
@@ -21,7 +22,8 @@ rules_without_playbook as (
     select
         'alert_rules.csv' as seed_file,
         rules.rule as missing_trigger,
-        'no playbook row for the enabled alert rule' as reason
+        'seeds/playbooks.csv: no playbook row for the enabled alert rule ' || rules.rule
+            || ' (seeds/alert_rules.csv)' as problem
     from {{ ref('alert_rules') }} as rules
     where rules.is_enabled
       and not exists (

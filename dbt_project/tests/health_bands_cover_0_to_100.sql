@@ -5,6 +5,7 @@ with ordered as (
         band,
         min_score,
         max_score,
+        lag(band) over (order by min_score) as previous_band,
         lag(max_score) over (order by min_score) as previous_max_score,
         row_number() over (order by min_score) as position_from_bottom,
         row_number() over (order by min_score desc) as position_from_top
@@ -12,13 +13,25 @@ with ordered as (
 ),
 
 validation_errors as (
-    select band, 'band is empty or inverted' as problem from ordered where max_score <= min_score
+    select
+        band,
+        'seeds/health_bands.csv: band ' || band || ' is empty or inverted (min_score ' || {{ value_text('min_score') }}
+            || ', max_score ' || {{ value_text('max_score') }} || ')' as problem
+    from ordered
+    where max_score <= min_score
     union all
-    select band, 'lowest band does not start at 0' from ordered where position_from_bottom = 1 and min_score <> 0
+    select band, 'seeds/health_bands.csv: the lowest band, ' || band || ', starts at ' || {{ value_text('min_score') }} || ', not 0'
+    from ordered
+    where position_from_bottom = 1 and min_score <> 0
     union all
-    select band, 'highest band does not end at 100' from ordered where position_from_top = 1 and max_score <> 100
+    select band, 'seeds/health_bands.csv: the highest band, ' || band || ', ends at ' || {{ value_text('max_score') }} || ', not 100'
+    from ordered
+    where position_from_top = 1 and max_score <> 100
     union all
-    select band, 'gap or overlap with the band below'
+    select
+        band,
+        'seeds/health_bands.csv: band ' || band || ' starts at ' || {{ value_text('min_score') }} || ' but band '
+            || previous_band || ' below it ends at ' || {{ value_text('previous_max_score') }} || ' (a gap or an overlap)'
     from ordered
     where previous_max_score is not null and min_score <> previous_max_score
     union all

@@ -17,34 +17,46 @@ with ordered as (
         on bands.measure = measures.measure
 ),
 
-banded_measures as (
-    select measure from {{ ref('measures') }} where normalisation = 'bands'
+described as (
+    -- How each range reads in the sentences below: "measure tickets_per_seat's range 0.15 to 0.3".
+    select
+        *,
+        'seeds/measure_bands.csv: measure ' || measure || ', range from lower_bound ' || {{ value_text('lower_bound') }}
+            || ' to upper_bound ' || {{ value_text('upper_bound') }} as range_text
+    from ordered
 ),
 
 validation_errors as (
-    select measure, 'lowest range must be open below' as problem
-    from ordered where position_from_bottom = 1 and lower_bound is not null
+    select measure, range_text || ': the lowest range must be open below (empty lower_bound)' as problem
+    from described where position_from_bottom = 1 and lower_bound is not null
     union all
-    select measure, 'highest range must be open above'
-    from ordered where position_from_top = 1 and upper_bound is not null
+    select measure, range_text || ': the highest range must be open above (empty upper_bound)'
+    from described where position_from_top = 1 and upper_bound is not null
     union all
-    select measure, 'gap or overlap between ranges'
-    from ordered where position_from_bottom > 1 and (previous_upper is null or lower_bound <> previous_upper)
+    select measure, range_text || ': the range below ends at ' || {{ value_text('previous_upper') }} || ' (a gap or an overlap)'
+    from described where position_from_bottom > 1 and (previous_upper is null or lower_bound <> previous_upper)
     union all
-    select measure, 'empty or inverted range'
-    from ordered where lower_bound is not null and upper_bound is not null and upper_bound <= lower_bound
+    select measure, range_text || ': empty or inverted (upper_bound must be above lower_bound)'
+    from described where lower_bound is not null and upper_bound is not null and upper_bound <= lower_bound
     union all
-    select measure, 'points rise as the value gets worse'
-    from ordered
+    select
+        measure,
+        range_text || ': ' || {{ value_text('points') }} || ' points against ' || {{ value_text('previous_points') }}
+            || ' for the range below, but the measure is ' || direction || ' (points must not rise as the value gets worse)'
+    from described
     where position_from_bottom > 1
       and ((direction = 'higher_is_better' and points < previous_points)
         or (direction = 'lower_is_better' and points > previous_points))
     union all
-    select banded_measures.measure, 'normalised by bands but has no bands'
-    from banded_measures
+    select
+        banded_measures.measure,
+        'seeds/measure_bands.csv: measure ' || banded_measures.measure
+            || ' is normalised by bands (seeds/measures.csv) but has no bands'
+    from {{ ref('measures') }} as banded_measures
     left join {{ ref('measure_bands') }} as bands
         on banded_measures.measure = bands.measure
-    where bands.measure is null
+    where banded_measures.normalisation = 'bands'
+      and bands.measure is null
 )
 
 select * from validation_errors

@@ -8,7 +8,10 @@ with needed as (
     where measures.normalisation = 'percentile'
 )
 
-select needed.*
+select
+    needed.*,
+    'seeds/measures.csv: percentile measure ' || needed.measure || ' has no reference values for segment '
+        || needed.segment || ', where it counts as missing' as problem
 from needed
 left join (select distinct segment, measure from {{ ref('int_measure_reference_percentiles') }}) as reference
     on needed.segment = reference.segment

@@ -1,4 +1,4 @@
--- Guards the explanation of every score change: for each account-day this build scored and each window, the drivers' shares add up exactly to the history's change_7d / change_30d, a day without a change has no drivers, and account_score_changes holds that change.
+-- Guards the explanation of every score change: for each account-day this build scored and each window, the drivers' shares add up exactly to the difference of the two days' scores (the history's change_7d / change_30d, which stays empty across configuration versions), a day without a change has no drivers, and account_score_changes holds that change.
 {{ config(meta={'dagster': {'ref': {'name': 'int_score_changes_decomposed'}}}) }}
 
 with scored_days as (
@@ -16,13 +16,12 @@ history_changes as (
         history.account_id,
         history.score_date,
         windows.window_days,
-        case
-            {%- for days, column in score_change_windows().items() %}
-            when windows.window_days = {{ days }} then history.{{ column }}
-            {%- endfor %}
-        end as score_change
+        cast(history.health_score - earlier.health_score as decimal(10, 6)) as score_change
     from {{ ref('account_health_history') }} as history
     cross join windows
+    left join {{ ref('account_health_history') }} as earlier
+        on history.account_id = earlier.account_id
+        and earlier.score_date = cast({{ dbt.dateadd('day', '(-1 * windows.window_days)', 'history.score_date') }} as date)
     where history.score_date >= (select first_score_date from scored_days)
 ),
 

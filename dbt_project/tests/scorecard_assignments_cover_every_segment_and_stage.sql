@@ -14,7 +14,11 @@ stages as (
 ),
 
 validation_errors as (
-    select segments.segment, stages.lifecycle_stage
+    select
+        segments.segment,
+        stages.lifecycle_stage,
+        'seeds/scorecard_assignments.csv: no scorecard for segment ' || segments.segment || ' in lifecycle stage '
+            || stages.lifecycle_stage as problem
     from segments
     cross join stages
     left join {{ ref('scorecard_assignments') }} as assignments

@@ -25,9 +25,19 @@ measure_level as (
 ),
 
 validation_errors as (
-    select * from component_level where total_weight <> 1
+    select
+        *,
+        'seeds/scorecard_components.csv: the component weights of scorecard ' || scorecard || ' sum to '
+            || {{ value_text('total_weight') }} || ', not 1' as problem
+    from component_level
+    where total_weight <> 1
     union all
-    select * from measure_level where total_weight <> 1
+    select
+        *,
+        'seeds/scorecard_measure_weights.csv: the weights of scorecard ' || scorecard || ' for the ' || level
+            || ' sum to ' || {{ value_text('total_weight') }} || ', not 1' as problem
+    from measure_level
+    where total_weight <> 1
 )
 
 select * from validation_errors

@@ -2,19 +2,22 @@
 {{ config(meta={'dagster': {'ref': {'name': 'scorecard_measure_weights'}}}) }}
 
 with expected_measures as (
-    select scorecards.scorecard, measures.measure as item, 'measure weight missing' as problem
+    select scorecards.scorecard, measures.measure as item
     from {{ ref('scorecards') }} as scorecards
     cross join {{ ref('measures') }} as measures
 ),
 
 expected_components as (
-    select distinct scorecards.scorecard, measures.component as item, 'component weight missing' as problem
+    select distinct scorecards.scorecard, measures.component as item
     from {{ ref('scorecards') }} as scorecards
     cross join {{ ref('measures') }} as measures
 ),
 
 validation_errors as (
-    select expected_measures.*
+    select
+        expected_measures.*,
+        'seeds/scorecard_measure_weights.csv: scorecard ' || expected_measures.scorecard || ' has no row for measure '
+            || expected_measures.item || ' (a weight of 0 leaves it out)' as problem
     from expected_measures
     left join {{ ref('scorecard_measure_weights') }} as weights
         on expected_measures.scorecard = weights.scorecard
@@ -23,7 +26,10 @@ validation_errors as (
 
     union all
 
-    select expected_components.*
+    select
+        expected_components.*,
+        'seeds/scorecard_components.csv: scorecard ' || expected_components.scorecard || ' has no row for component '
+            || expected_components.item as problem
     from expected_components
     left join {{ ref('scorecard_components') }} as components
         on expected_components.scorecard = components.scorecard

@@ -60,7 +60,8 @@ class AccountReportData:
     language: str
     health_score: float
     health_band: str
-    trend: str
+    # None without a comparable score 30 days earlier: none yet, or one of another configuration version.
+    trend: str | None
     change_30d: float | None
     score_date: dt.date
     bands: list[Band]

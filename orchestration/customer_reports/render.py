@@ -108,7 +108,7 @@ def render_report(data: AccountReportData, settings: ReportSettings, wording: Wo
     texts = wording.texts[language]
     formatter = Formatter(settings.locales[language])
     band_wording = wording.bands[language]
-    if f"trend_{data.trend}" not in texts:
+    if data.trend is not None and f"trend_{data.trend}" not in texts:
         raise ReportDataError(f"{data.account_id} has the trend {data.trend!r}, which the report has no words for")
 
     strengths, risks = pick_highlights(data.measures, wording, settings.highlights)
@@ -156,7 +156,7 @@ def render_report(data: AccountReportData, settings: ReportSettings, wording: Wo
         band_meaning=band_wording[data.health_band].meaning,
         band_colour=settings.band_colours[data.health_band].line,
         trend_arrow=TREND_ARROWS.get(data.trend, ""),
-        trend=texts[f"trend_{data.trend}"],
+        trend=None if data.trend is None else texts[f"trend_{data.trend}"],
         change_30d=None if data.change_30d is None else formatter.signed_score(data.change_30d),
         months=settings.chart_months,
         chart=Markup(chart),

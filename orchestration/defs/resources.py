@@ -28,11 +28,11 @@ class WarehouseResource(dg.ConfigurableResource):
     _held_for_run: ExitStack = PrivateAttr(default_factory=ExitStack)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        if context.dagster_run is None or context.instance is None:
+        if context.run is None or context.instance is None:
             return  # built outside a run
         self._held_for_run = ExitStack()
         self._held_for_run.enter_context(
-            hold_warehouse_for_run(self.file, context.dagster_run.run_id, context.instance, context.log.warning)
+            hold_warehouse_for_run(self.file, context.run.run_id, context.instance, context.log.warning)
         )
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:

@@ -1,8 +1,9 @@
-{#- Rows where the column lies outside [min_value, max_value] (bounds optional; nulls pass). -#}
+{#- Rows where the column lies outside [min_value, max_value] (bounds optional; nulls pass). The whole row is
+    kept, so that a failure can name the row (orchestration/defs/dbt/failures.py). -#}
 {% test accepted_range(model, column_name, min_value=none, max_value=none, inclusive=true) %}
 
 with validation_errors as (
-    select {{ column_name }} as out_of_range_value
+    select {{ column_name }} as out_of_range_value, *
     from {{ model }}
     where {{ column_name }} is not null
       and (

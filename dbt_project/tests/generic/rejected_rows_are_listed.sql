@@ -9,7 +9,14 @@ with listed as (
 ),
 
 validation_errors as (
-    select model.source_name, model.landed_file, model.{{ column_name }}, coalesce(listed.listed_rows, 0) as listed_rows
+    select
+        model.source_name,
+        model.landed_file,
+        model.{{ column_name }},
+        coalesce(listed.listed_rows, 0) as listed_rows,
+        'file ' || model.landed_file || ' of ' || model.source_name || ': {{ column_name }} says '
+            || cast(model.{{ column_name }} as {{ dbt.type_string() }}) || ', but marts.rejected_rows lists '
+            || cast(coalesce(listed.listed_rows, 0) as {{ dbt.type_string() }}) as problem
     from {{ model }} as model
     left join listed
         on model.source_name = listed.source_name

@@ -33,6 +33,8 @@ accounts = data.query(
         actions.owner,
         scores.health_score,
         scores.change_7d,
+        scores.is_config_changed_7d,
+        scores.is_config_changed_30d,
         round(scores.arr_reporting_amount) as arr_reporting_amount,
         alerts.open_alerts,
         actions.due_date,
@@ -135,3 +137,10 @@ else:
         },
     )
     st.caption("An account's link opens its score history and why it changed (Account drill-down).")
+    across_versions = int((shown["is_config_changed_7d"].eq(True) | shown["is_config_changed_30d"].eq(True)).sum())
+    if across_versions:
+        st.caption(
+            f"Trend or 7-day change left empty for {across_versions} accounts: the scoring configuration changed "
+            "since the day they compare with, so the difference would show the new configuration, not the account "
+            "(`make run REBUILD_HISTORY=1` rescores the history with the current one)."
+        )

@@ -9,9 +9,13 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
+from orchestration.defs.dbt.descriptions import describe_test, seed_contents
+from orchestration.defs.dbt.failures import explain_failures
+from orchestration.defs.dbt.partial_parse import keep_parse, new_target_path, restore_parse
 from orchestration.defs.dbt.project import dbt_project
 from orchestration.defs.dbt.spark import load_manifest, mirror_spark_tables, write_spark_sources
 from orchestration.defs.resources import WarehouseResource
+from orchestration.settings import REPO_ROOT
 
 
 class DbtBuildConfig(dg.Config):
@@ -82,16 +86,38 @@ def prune_earlier_targets(current: Path, keep: int = 3) -> None:
 
 
 class LayerTranslator(DagsterDbtTranslator):
-    """Groups dbt assets by layer (staging, intermediate, marts) and seeds as scorecard configuration."""
+    """Groups dbt assets by layer (staging, intermediate, marts) and seeds as scorecard configuration; seeds show
+    their rows and every dbt test says what it checks (descriptions.py)."""
 
     def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None) -> dg.AssetSpec:
         spec = super().get_asset_spec(manifest, unique_id, project)
         props = self.get_resource_props(manifest, unique_id)
         if props["resource_type"] == "seed":
-            return spec.replace_attributes(group_name="scorecard_config")
+            # dagster-dbt would show the seed's (empty) SQL; its rows are what a reader wants to see.
+            path = (Path(props["root_path"]) / props["original_file_path"]).resolve()
+            shown = str(path.relative_to(REPO_ROOT))
+            return spec.replace_attributes(
+                group_name="scorecard_config",
+                description=f"{props['description'] or ''}\n\n{seed_contents(path, shown)}".strip(),
+            ).merge_attributes(metadata={"seed_file": dg.MetadataValue.path(shown)})
         if props["resource_type"] == "model":
             return spec.replace_attributes(group_name=props["fqn"][1])
         return spec
+
+    def get_asset_check_spec(
+        self, asset_spec: dg.AssetSpec, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None
+    ) -> dg.AssetCheckSpec | None:
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None:
+            return None
+        return dg.AssetCheckSpec(
+            spec.name,
+            asset=spec.asset_key,
+            description=describe_test(manifest, manifest["nodes"][unique_id]),
+            additional_deps=spec.additional_deps,
+            blocking=spec.blocking,
+            metadata=spec.metadata,
+        )
 
 
 def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, args: list[str], warehouse: WarehouseResource):
@@ -100,25 +126,47 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, args: list[st
         # Spark reads the sources as they stand in the warehouse now (defs/dbt/spark.py).
         with warehouse.connect() as con:
             write_spark_sources(con, load_manifest(dbt_project.manifest_path), warehouse.spark_path)
-    # A failing dbt test must not stop the Python checks from running; publishing refuses on its own
-    # when any blocking check of the run failed (see defs/serving/assets.py). A model that could not be
-    # built is different: its downstream steps would be skipped and the run would look successful.
-    invocation = dbt.cli(args, context=context, raise_on_error=False)
-    yield from invocation.stream()
+    # dbt builds everything it can (raise_on_error=False); a failed blocking test or a model dbt could not build
+    # then fails this step with what was found, so the later checks and publishing are skipped, not fooled.
+    target_path = new_target_path(dbt_project, context)
+    restore_parse(dbt_project, args, target_path)
+    invocation = dbt.cli(args, context=context, raise_on_error=False, target_path=target_path)
+    # Failed tests are held back until dbt has finished and released the warehouse: their failing rows are
+    # read from it then and become the sentences of the check result (failures.py).
+    failed_checks = []
+    for event in invocation.stream():
+        if isinstance(event, dg.AssetCheckResult) and not event.passed:
+            failed_checks.append(event)
+        else:
+            yield event
+    keep_parse(dbt_project, args, target_path)
     prune_earlier_targets(Path(invocation.target_path))
     if on_spark:
-        # The Python steps and the publication read what dbt built on Spark through the DuckDB warehouse.
+        # The Python steps, the failing rows of tests and the publication read what dbt built on Spark
+        # through the DuckDB warehouse.
         with warehouse.connect() as con:
             mirror_spark_tables(con, load_manifest(dbt_project.manifest_path), warehouse.spark_path)
-    if invocation.is_successful():
+    if invocation.is_successful() and not failed_checks:
         return
-    errors = nodes_in_error(invocation.get_artifact("run_results.json"))
+    run_results = invocation.get_artifact("run_results.json")
+    explained = explain_failures(failed_checks, invocation.manifest, run_results, warehouse.file)
+    yield from explained
+    if invocation.is_successful():
+        return  # only warnings
+    errors = nodes_in_error(run_results)
     if errors:
         raise dg.Failure(
             description=f"dbt could not build {len(errors)} node(s); nothing was published.\n" + "\n".join(errors),
             metadata={"nodes_in_error": dg.MetadataValue.json(errors)},
         )
-    context.log.error("dbt tests failed; the scores will not be published.")
+    # dagster-dbt makes every test of severity error a blocking check, so Dagster would fail this step anyway
+    # ("N blocking asset checks failed"): failing it here gives the run's failure what the tests found.
+    blocking = [result for result in explained if result.severity == dg.AssetCheckSeverity.ERROR]
+    found = [f"{result.check_name}: {line}" for result in blocking for line in result.description.splitlines()]
+    raise dg.Failure(
+        description=f"{len(blocking)} dbt test(s) failed; nothing was published.\n" + "\n".join(found),
+        metadata={"failed_tests": dg.MetadataValue.json([result.check_name for result in blocking])},
+    )
 
 
 # Models that apply what the backtest fitted in Python (tag churn_risk) are built in a second dbt step after it.

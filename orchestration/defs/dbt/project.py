@@ -49,7 +49,10 @@ PARSE_ONLY_VARS = {
     "spill_dir": str(dbt_project.target_path / "parse-only.spill"),
     "spark_dir": str(dbt_project.target_path / "parse-only.spark"),
 }
-PARSER = DagsterDbtProjectPreparer(["parse", "--quiet", "--vars", json.dumps(PARSE_ONLY_VARS)])
+# Parsed from scratch: dbt's partial parsing drops the YAML properties of a singular test (description, the
+# meta.dagster.ref that makes it a Dagster check) once the test's SQL file changes. Parsing runs only after a
+# project file changed (manifest_is_current), so the full parse costs seconds rarely.
+PARSER = DagsterDbtProjectPreparer(["parse", "--quiet", "--no-partial-parse", "--vars", json.dumps(PARSE_ONLY_VARS)])
 
 
 # User configuration: the scorecard seeds at the repository root (the weight proposal is written in their shape).

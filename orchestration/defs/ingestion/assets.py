@@ -5,18 +5,76 @@ a file cannot be read at all or more of its rows are set aside than seeds/source
 and then the rows it loaded before stay as they were."""
 
 import datetime as dt
+from pathlib import Path
 
 import dagster as dg
 
 from orchestration.defs.ingestion.contract import SourceContract, load_contracts
-from orchestration.defs.ingestion.landing import find_landing_files
+from orchestration.defs.ingestion.landing import SUPPORTED_SUFFIXES, find_landing_files
 from orchestration.defs.ingestion.load_rules import load_rules
 from orchestration.defs.ingestion.raw_store import ACCOUNT_SOURCE, RawStore, SourceLoad
 from orchestration.defs.ingestion.rejections import rejection_summary
 from orchestration.defs.resources import LandingResource, WarehouseResource
 
 INGESTION_GROUP = "ingestion"
+LANDING_GROUP = INGESTION_GROUP  # read and written by ingestion: the lineage picture shows them side by side
 UNKNOWN_PARENT_EXAMPLES = 10
+# A source's observation lists this many of its files by name; beyond that, the count and total size say the rest.
+LANDING_FILES_LISTED = 50
+
+
+def landing_key(source: str) -> dg.AssetKey:
+    return dg.AssetKey(["landing", source])
+
+
+def landing_file_spec(contract: SourceContract, landing_dir: Path) -> dg.AssetSpec:
+    """The files a source system lands, as an external asset upstream of raw/<source>: the lineage in the UI
+    starts at the files. Dagster does not write them; each refresh records what it found as an observation
+    (landing_observation). Kinds name the formats now in the landing directory (either, before anything lands)."""
+    formats = {path.suffix.lower().lstrip(".") for path in find_landing_files(landing_dir, contract.name)}
+    return dg.AssetSpec(
+        key=landing_key(contract.name),
+        group_name=LANDING_GROUP,
+        kinds=formats or {suffix.lstrip(".") for suffix in SUPPORTED_SUFFIXES},
+        description=f"The {contract.name} export(s) of {contract.system} as landed: {contract.name}.csv, "
+        f"{contract.name}.parquet or the files of a {contract.name}/ folder in the landing directory. "
+        f"{contract.description}",
+        metadata={"landing_dir": dg.MetadataValue.path(str(landing_dir)), "source_system": contract.system},
+    )
+
+
+def _size(size: int) -> str:
+    for unit in ("B", "KiB", "MiB"):
+        if size < 1024:
+            return f"{size:,.0f} {unit}" if unit == "B" else f"{size:,.1f} {unit}"
+        size /= 1024
+    return f"{size:,.1f} GiB"
+
+
+def landing_observation(source: str, files: list[Path], landing_dir: Path) -> dg.AssetObservation:
+    """What landed for a source as a refresh found it: each file's name, size and modification time (UTC)."""
+    stats = [(path.relative_to(landing_dir), path.stat()) for path in files]
+    listed = "\n".join(
+        f"| {name} | {_size(stat.st_size)} | {dt.datetime.fromtimestamp(stat.st_mtime, dt.UTC):%Y-%m-%d %H:%M:%S} |"
+        for name, stat in stats[:LANDING_FILES_LISTED]
+    )
+    more = len(stats) - LANDING_FILES_LISTED
+    table = (
+        "| file | size | modified (UTC) |\n|---|---:|---|\n" + listed + (f"\n\n_and {more:,} more_" if more > 0 else "")
+        if stats
+        else "_no files found_"
+    )
+    total = sum(stat.st_size for _, stat in stats)
+    metadata = {
+        "files": dg.MetadataValue.md(table),
+        "file_count": len(stats),
+        "total_bytes": total,
+        "total_size": _size(total),
+        "landing_dir": dg.MetadataValue.path(str(landing_dir)),
+    }
+    if stats:
+        metadata["newest_modified_at"] = dg.MetadataValue.timestamp(max(stat.st_mtime for _, stat in stats))
+    return dg.AssetObservation(asset_key=landing_key(source), metadata=metadata)
 
 
 def _file_table(result: SourceLoad) -> str:
@@ -46,7 +104,9 @@ def _unknown_parents(result: SourceLoad) -> str:
 
 def build_ingestion_asset(contract: SourceContract) -> dg.AssetsDefinition:
     # Rows must name a known account, so every source is judged against the accounts loaded before it.
-    deps = [] if contract.account_reference is None else [dg.AssetKey(["raw", ACCOUNT_SOURCE])]
+    deps = [landing_key(contract.name)]
+    if contract.account_reference is not None:
+        deps.append(dg.AssetKey(["raw", ACCOUNT_SOURCE]))
 
     @dg.asset(
         key=["raw", contract.name],
@@ -61,6 +121,7 @@ def build_ingestion_asset(contract: SourceContract) -> dg.AssetsDefinition:
         context: dg.AssetExecutionContext, warehouse: WarehouseResource, landing: LandingResource
     ) -> dg.MaterializeResult:
         files = find_landing_files(landing.path, contract.name)
+        context.log_event(landing_observation(contract.name, files, landing.path))
         if not files:
             message = f"no {contract.name}.csv, {contract.name}.parquet or {contract.name}/ folder in {landing.path}"
             if contract.required:

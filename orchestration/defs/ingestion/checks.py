@@ -20,9 +20,12 @@ def build_freshness_check(expectation: FreshnessExpectation) -> dg.AssetChecksDe
     spec = dg.AssetCheckSpec(
         "source_is_fresh",
         asset=dg.AssetKey(["raw", expectation.source]),
-        description=f"Newest {expectation.timestamp_column} is at most {expectation.max_age_days} days old."
-        if expectation.max_age_days is not None
-        else "Reports the newest row; no age expectation.",
+        description=(
+            f"Newest {expectation.timestamp_column} is at most {expectation.max_age_days} days old "
+            "(seeds/source_freshness.csv); a warning when older, never blocking publishing."
+            if expectation.max_age_days is not None
+            else "Reports the newest row; no age expectation."
+        ),
     )
 
     @dg.multi_asset_check(specs=[spec], name=f"{expectation.source}_freshness")

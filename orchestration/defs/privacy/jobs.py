@@ -40,13 +40,13 @@ def erase_identifier(
 ) -> dg.Output[str]:
     files = WarehouseFiles(warehouse.file, warehouse.raw_path, serving.file, warehouse.memory_limit)
     try:
-        report = erase(request_from_config(config, context.run_id), files, notify=context.log.info)
+        report = erase(request_from_config(config, context.run.run_id), files, notify=context.log.info)
     except (ErasureRefused, PseudonymisationKeyError) as error:
         raise dg.Failure(description=f"Not erased: {error}") from None
     context.log.info(report.render())
     context.log.warning(
         f"This run's configuration holds the identifier in clear: delete the run once you have checked the "
-        f"result (Runs, this run, Delete; or `dagster run delete {context.run_id}`)."
+        f"result (Runs, this run, Delete; or `dagster run delete {context.run.run_id}`)."
     )
     return dg.Output(
         report.erasure_id,

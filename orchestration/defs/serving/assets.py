@@ -13,13 +13,15 @@ def failed_blocking_checks(context: dg.AssetExecutionContext) -> list[str]:
     """Checks of this run that failed with severity ERROR, dbt tests included. dagster-dbt does not stop
     downstream assets when a dbt test fails, so publishing asks the event log itself."""
     records = context.instance.get_records_for_run(
-        context.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION, limit=100_000
+        context.run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION, limit=100_000
     ).records
     failed = []
     for record in records:
         evaluation = record.event_log_entry.dagster_event.event_specific_data
         if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR:
-            failed.append(f"{evaluation.asset_key.to_user_string()}: {evaluation.check_name}")
+            # With what the check found (its first line), so that the refusal says what is wrong.
+            found = (evaluation.description or "").splitlines()[:1]
+            failed.append(": ".join([evaluation.asset_key.to_user_string(), evaluation.check_name, *found]))
     return failed
 
 
@@ -27,7 +29,7 @@ def marts_not_rebuilt(context: dg.AssetExecutionContext) -> list[str]:
     """Public marts this run did not materialize, from this run's own event log: the latest materialization of a
     mart can come from a run on another warehouse that shares the Dagster home."""
     records = context.instance.get_records_for_run(
-        context.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION, limit=100_000
+        context.run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION, limit=100_000
     ).records
     rebuilt = {record.event_log_entry.dagster_event.asset_key for record in records}
     return [key.to_user_string() for key in MART_KEYS if key not in rebuilt]
@@ -47,13 +49,13 @@ def published_health_score_marts(
     if failed:
         raise dg.Failure(
             description=f"Not published: {len(failed)} blocking check(s) failed; "
-            f"the serving file keeps its previous version.",
+            f"the serving file keeps its previous version.\n" + "\n".join(failed),
             metadata={"failed_checks": dg.MetadataValue.json(failed)},
         )
     stale = marts_not_rebuilt(context)
     if stale:
         raise dg.Failure(description=f"Not published: not rebuilt in this run: {', '.join(stale)}")
-    rows = publish(warehouse.file, serving.file, context.run_id, warehouse.memory_limit, warehouse.spill_path)
+    rows = publish(warehouse.file, serving.file, context.run.run_id, warehouse.memory_limit, warehouse.spill_path)
     return dg.MaterializeResult(
         metadata={
             "serving_file": str(serving.file),

@@ -1,6 +1,6 @@
 -- Why a score changed: for every account-day this build scores and each window (7 and 30 days), the
--- change of the health score against the earlier day (account_health_history.change_7d / change_30d)
--- split exactly into drivers: each measure, the cap, and the configuration when the two days were
+-- change of the health score against the earlier day (account_health_history.change_7d / change_30d,
+-- which stay empty across configuration versions: here the difference is still split) exactly into drivers: each measure, the cap, and the configuration when the two days were
 -- scored with different configurations or scorecards. One row per driver that moved the score; drivers
 -- that moved it by 0 are not stored.
 --
@@ -42,22 +42,28 @@ first_scored_day as (
 ),
 
 -- Every change this build scores: an account-day of the build and a window whose earlier day had a score.
+-- The change is the difference of the two scores: the history's change_7d / change_30d, or, where the
+-- two days were scored with different configuration versions and the history leaves its change empty,
+-- the difference that the configuration driver (and whatever else moved) explains.
 changes as (
     select
         history.account_id,
         history.scorecard,
         history.config_version,
+        earlier_history.scorecard as scorecard_before,
+        earlier_history.config_version as config_version_before,
         windows.window_days,
-        case
-            {%- for days, column in score_change_windows().items() %}
-            when windows.window_days = {{ days }} then history.{{ column }}
-            {%- endfor %}
-        end as score_change,
+        cast(history.health_score - earlier_history.health_score as decimal(10, 6)) as score_change,
+        earlier_history.cap_adjustment as cap_adjustment_before,
         history.cap_adjustment,
-        cast({{ dbt.dateadd('day', '(-1 * windows.window_days)', 'history.score_date') }} as date) as comparison_date,
+        earlier_history.score_date as comparison_date,
         history.score_date
     from history
     cross join windows
+    inner join history as earlier_history
+        on history.account_id = earlier_history.account_id
+        and earlier_history.score_date
+            = cast({{ dbt.dateadd('day', '(-1 * windows.window_days)', 'history.score_date') }} as date)
     where history.score_date >= (select first_score_date from first_scored_day)
 ),
 
@@ -103,9 +109,9 @@ paired as (
         defined_changes.account_id,
         defined_changes.window_days,
         defined_changes.score_change,
-        defined_changes.config_version <> earlier_history.config_version
-            or defined_changes.scorecard <> earlier_history.scorecard as is_config_changed,
-        earlier_history.cap_adjustment as cap_adjustment_before,
+        defined_changes.config_version <> defined_changes.config_version_before
+            or defined_changes.scorecard <> defined_changes.scorecard_before as is_config_changed,
+        defined_changes.cap_adjustment_before,
         defined_changes.cap_adjustment as cap_adjustment_after,
         earlier_days.weight_with_data as weight_with_data_before,
         later_days.weight_with_data as weight_with_data_after,
@@ -125,9 +131,6 @@ paired as (
     inner join scored as later_days
         on defined_changes.account_id = later_days.account_id
         and defined_changes.score_date = later_days.score_date
-    inner join history as earlier_history
-        on defined_changes.account_id = earlier_history.account_id
-        and defined_changes.comparison_date = earlier_history.score_date
     inner join earlier_days
         on defined_changes.account_id = earlier_days.account_id
         and defined_changes.comparison_date = earlier_days.score_date

@@ -1,5 +1,6 @@
 -- Why a score changed, in one sentence: one row per account, day and window (7 and 30 days) whose score
--- and earlier score both exist, with the change (account_health_history.change_7d / change_30d), the
+-- and earlier score both exist, with the change (account_health_history.change_7d / change_30d, or where
+-- the configuration version differs and the history leaves those empty, the difference of the scores), the
 -- scores and scorecards of the two days, whether the configuration or scorecard differed, and an
 -- explanation built from the drivers of int_score_changes_decomposed: grouped by component (the cap and
 -- the configuration are groups of their own), largest first, each group with its points and the measure
@@ -54,11 +55,6 @@ changes as (
         history.capped_by,
         windows.window_days,
         history.health_score,
-        case
-            {%- for days, column in score_change_windows().items() %}
-            when windows.window_days = {{ days }} then history.{{ column }}
-            {%- endfor %}
-        end as score_change,
         cast({{ dbt.dateadd('day', '(-1 * windows.window_days)', 'history.score_date') }} as date) as comparison_date,
         history.score_date
     from history
@@ -76,7 +72,8 @@ paired as (
         changes.window_days,
         earlier.health_score as score_before,
         changes.health_score as score_after,
-        changes.score_change,
+        -- The history's change, or across configuration versions the difference it leaves empty.
+        cast(changes.health_score - earlier.health_score as decimal(10, 6)) as score_change,
         changes.config_version <> earlier.config_version as is_config_changed,
         changes.scorecard <> earlier.scorecard as is_scorecard_changed,
         changes.comparison_date,
@@ -85,7 +82,8 @@ paired as (
     inner join history as earlier
         on changes.account_id = earlier.account_id
         and changes.comparison_date = earlier.score_date
-    where changes.score_change is not null
+    where changes.health_score is not null
+      and earlier.health_score is not null
 ),
 
 -- One row per group (a component, the cap, the configuration) with the driver that moved it most, as

@@ -1,4 +1,4 @@
--- Healthy accounts ready to grow: green, not declining, and showing at least `min_signals` of four signals on
+-- Healthy accounts ready to grow: green, not declining (or without a trend across a configuration change), and showing at least `min_signals` of four signals on
 -- their latest scored day (seats well used, active users rising, a promoter, high satisfaction), one of them
 -- from usage unless `require_usage_signal` is 0. The expansion
 -- is estimated in seats at the account's current price per seat: enough seats for today's active users to fill
@@ -10,7 +10,9 @@ with current_accounts as (
     from {{ ref('account_health_scores') }}
     where not is_churned
         and health_band = 'green'
-        and trend in ('stable', 'improving')
+        -- Not declining. Without a trend because the score of 30 days ago has another configuration version,
+        -- the account is judged on its band: else every candidate would vanish for a month after a weight change.
+        and (trend in ('stable', 'improving') or (trend is null and is_config_changed_30d))
 ),
 
 -- The signals' values on the day the current score describes.

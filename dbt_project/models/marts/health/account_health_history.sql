@@ -3,6 +3,10 @@
 -- on or before D, so history can be replayed and backtested. Built incrementally: a build computes the
 -- days after the last one stored (minus `reprocess_days` for late exports) and keeps the rest as it was.
 -- `--full-refresh` does not rebuild it; `--vars '{rebuild_history: true}'` rescoring everything does.
+-- So after a configuration change the stored days keep the version they were scored with, and a 7- or
+-- 30-day change reaching back to one of them would mostly measure the new weights, not the account: such
+-- a change and its trend stay empty, flagged is_config_changed_7d / _30d (account_score_changes still
+-- explains the difference, with its configuration driver). A rebuild scores every day with one version.
 {{ config(
     materialized='incremental',
     full_refresh=var('rebuild_history', false),
@@ -28,28 +32,46 @@ exchange_rates as (
     select * from {{ ref('int_exchange_rates_dated') }}
 ),
 
+-- The scores a change looks back to, with the configuration version each was computed with: this build's
+-- own (the current version), else the stored ones.
 earlier_scores as (
-    select account_id, score_date, health_score from scored
+    select scored.account_id, scored.score_date, scored.health_score, config.config_version
+    from scored
+    cross join config
     {%- if is_incremental() %}
     union all
-    select account_id, score_date, health_score
+    select account_id, score_date, health_score, config_version
     from {{ this }}
     where score_date < (select min(score_date) from scored)
     {%- endif %}
 ),
 
-with_changes as (
+compared as (
     select
         scored.*,
-        cast(scored.health_score - week_before.health_score as decimal(10, 6)) as change_7d,
-        cast(scored.health_score - month_before.health_score as decimal(10, 6)) as change_30d
+        scored.health_score - week_before.health_score as score_difference_7d,
+        scored.health_score - month_before.health_score as score_difference_30d,
+        case when week_before.health_score is not null then week_before.config_version <> config.config_version end
+            as is_config_changed_7d,
+        case when month_before.health_score is not null then month_before.config_version <> config.config_version end
+            as is_config_changed_30d
     from scored
+    cross join config
     left join earlier_scores as week_before
         on scored.account_id = week_before.account_id
         and week_before.score_date = cast({{ dbt.dateadd('day', -7, 'scored.score_date') }} as date)
     left join earlier_scores as month_before
         on scored.account_id = month_before.account_id
         and month_before.score_date = cast({{ dbt.dateadd('day', -30, 'scored.score_date') }} as date)
+),
+
+-- A difference across configuration versions is not the account's movement: no change, no trend.
+with_changes as (
+    select
+        compared.*,
+        cast(case when not is_config_changed_7d then score_difference_7d end as decimal(10, 6)) as change_7d,
+        cast(case when not is_config_changed_30d then score_difference_30d end as decimal(10, 6)) as change_30d
+    from compared
 ),
 
 final as (
@@ -100,6 +122,8 @@ final as (
         versions.arr_amount,
         {{ to_reporting_currency('versions.arr_amount', 'exchange_rates') }} as arr_reporting_amount,
         versions.licensed_seats,
+        with_changes.is_config_changed_7d,
+        with_changes.is_config_changed_30d,
         versions.contract_start_date,
         versions.renewal_date,
         with_changes.score_date,

@@ -73,6 +73,8 @@ final as (
         accounts.licensed_seats,
         cancellations.churned_date is not null and cancellations.churned_date <= {{ score_as_of_date() }}
             as is_churned,
+        latest.is_config_changed_7d,
+        latest.is_config_changed_30d,
         accounts.contract_start_date,
         accounts.renewal_date,
         cancellations.churned_date,
