@@ -51,7 +51,7 @@ test: install
 # The sample built on DuckDB and on a local Spark gives the same score, band, driver and contributions for
 # every account-day (tests/spark/); not part of make test, as the Spark build takes minutes.
 test-spark: install-spark
-	HEALTHSCORE_TEST_SPARK=1 $(BIN)/python -m pytest tests/spark -p no:cacheprovider
+	HEALTHSCORE_TEST_SPARK=1 $(BIN)/python -m pytest tests/spark -n 0 -p no:cacheprovider
 
 lint: install
 	$(BIN)/ruff check orchestration tests
