@@ -133,7 +133,10 @@ def test_the_lock_is_released_only_after_a_child_that_still_writes_the_warehouse
             [
                 sys.executable,
                 "-c",
-                "import sys, time, duckdb\n"
+                "import signal, sys, time, duckdb\n"
+                # Like a dbt started from a terminal, Ctrl-C ends it: set explicitly, since a shell without job
+                # control starts background jobs with SIGINT ignored and every child would inherit that.
+                "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
                 "con = duckdb.connect(sys.argv[1])\n"
                 "print('writing', flush=True)\n"
                 "time.sleep(600)\n",
