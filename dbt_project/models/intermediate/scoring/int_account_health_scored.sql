@@ -228,11 +228,15 @@ weighted as (
         scorecard_weights.{{ m }}__weight,
         measure_settings.{{ m }}__component,
         {%- endfor %}
-        {{ sum_over_measures("case when {m}__points is not null then {m}__weight else 0 end", measures) }}
+        -- Exact decimal sums, divided once: the same total on every engine and every run. Each term is cast
+        -- to a narrow decimal first: every `+` widens the type by a digit, and past 38 digits Spark drops
+        -- scale (a sum of the 21 raw products came out rounded to 6 places, DuckDB's to 18).
+        {{ sum_over_measures("case when {m}__points is not null then cast({m}__weight as decimal(16, 12)) else 0 end", measures) }}
             as weight_with_data,
-        -- Exact decimal sums, divided once: the same total on every engine and every run.
-        {{ sum_over_measures("case when {m}__points is not null then {m}__weight * {m}__points else 0 end", measures) }}
-            as weighted_points,
+        {{ sum_over_measures(
+            "case when {m}__points is not null then cast({m}__weight * {m}__points as decimal(22, 18)) else 0 end",
+            measures
+        ) }} as weighted_points,
         {{ sum_over_measures("{m}__weight", measures) }} as weight_configured
     from days
     left join measure_columns
@@ -298,7 +302,7 @@ totals as (
         {{ score_value(
             "cast(" ~ sum_over_measures(
                 "case when {m}__component = '" ~ component ~ "' and {m}__points is not null and {m}__weight is not null"
-                ~ " then {m}__measure_weight * {m}__points end", measures)
+                ~ " then cast({m}__measure_weight * {m}__points as decimal(16, 12)) end", measures)
             ~ " as double) / nullif(" ~ sum_over_measures(
                 "case when {m}__component = '" ~ component ~ "' and {m}__points is not null and {m}__weight is not null"
                 ~ " then {m}__measure_weight end", measures)
