@@ -8,7 +8,7 @@ export DAGSTER_HOME ?= $(abspath .dagster)
 export HEALTHSCORE_WAREHOUSE ?= $(abspath warehouse/healthscore.duckdb)
 export HEALTHSCORE_LANDING_DIR ?= $(abspath seeds/landing)
 
-.PHONY: install run dev test lint sample bench metrics erase apply-weights reports report-screenshots docs analysis dashboard ui-screenshots lock clean
+.PHONY: install install-spark test-spark run dev test lint sample bench metrics erase apply-weights reports report-screenshots docs analysis dashboard ui-screenshots lock clean
 
 install: $(VENV)/.installed $(DAGSTER_HOME)/dagster.yaml
 
@@ -20,12 +20,23 @@ $(VENV)/.installed: requirements.lock
 	echo "$(CURDIR)" > "$$($(BIN)/python -c 'import site; print(site.getsitepackages()[0])')/healthscore.pth"
 	touch $@
 
+# The optional Spark engine (docs/scaling.md): dbt-spark and PySpark from their own lock file, and Java 17 from
+# Debian's packages when no java is on PATH (needs root, as on CI).
+install-spark: install $(VENV)/.installed-spark
+	command -v java >/dev/null || (apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless)
+
+$(VENV)/.installed-spark: requirements-spark.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -r requirements-spark.lock
+	touch $@
+
 $(DAGSTER_HOME)/dagster.yaml: orchestration/dagster.yaml
 	mkdir -p $(DAGSTER_HOME)
 	cp $< $@
 
-run: install
-	$(BIN)/python -m orchestration.cli run $(if $(AS_OF),--as-of $(AS_OF)) $(if $(REBUILD_HISTORY),--rebuild-history)
+# TARGET=spark builds the models on a local Spark instead of DuckDB (make install-spark first; docs/scaling.md).
+run: install $(if $(filter spark,$(TARGET)),install-spark)
+	$(if $(TARGET),HEALTHSCORE_DBT_TARGET=$(TARGET)) \
+		$(BIN)/python -m orchestration.cli run $(if $(AS_OF),--as-of $(AS_OF)) $(if $(REBUILD_HISTORY),--rebuild-history)
 
 dev: install
 	$(BIN)/python -m orchestration.cli prepare
@@ -36,6 +47,11 @@ dev: install
 # one file alone: $(BIN)/python -m pytest tests/test_x.py -n 0.
 test: install
 	$(BIN)/python -m pytest
+
+# The sample built on DuckDB and on a local Spark gives the same score, band, driver and contributions for
+# every account-day (tests/spark/); not part of make test, as the Spark build takes minutes.
+test-spark: install-spark
+	HEALTHSCORE_TEST_SPARK=1 $(BIN)/python -m pytest tests/spark -n 0 -p no:cacheprovider
 
 lint: install
 	$(BIN)/ruff check orchestration tests
@@ -118,6 +134,9 @@ lock:
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
 	.lock-venv/bin/python -m pip install --quiet --disable-pip-version-check ".[dev]"
 	.lock-venv/bin/python -m pip freeze --exclude-editable | grep -v '^healthscore' > requirements.lock
+	.lock-venv/bin/python -m pip install --quiet --disable-pip-version-check ".[dev,spark]"
+	.lock-venv/bin/python -m pip freeze --exclude-editable | grep -v '^healthscore' | grep -vxFf requirements.lock \
+		> requirements-spark.lock
 	rm -rf .lock-venv
 
 clean:

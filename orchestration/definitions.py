@@ -45,11 +45,15 @@ def build_definitions(settings: Settings) -> dg.Definitions:
                 raw_dir=str(settings.raw_dir),
                 memory_limit=settings.memory_limit,
                 spill_dir=str(settings.spill_dir),
+                dbt_target=settings.dbt_target,
+                spark_dir=str(settings.spark_dir),
             ),
             "landing": LandingResource(directory=str(settings.landing_dir)),
             "serving": ServingResource(path=str(settings.serving_path)),
             "crm_export": CrmExportResource(directory=str(settings.crm_export_dir)),
-            "dbt": DbtCliResource(project_dir=dbt_project, profiles_dir=str(dbt_project.profiles_dir)),
+            "dbt": DbtCliResource(
+                project_dir=dbt_project, profiles_dir=str(dbt_project.profiles_dir), target=settings.dbt_target
+            ),
         },
         # Runs started from the UI execute their steps one after another in one process too: one DuckDB writer.
         executor=dg.in_process_executor,

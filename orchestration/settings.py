@@ -6,6 +6,8 @@ HEALTHSCORE_SERVING      read-only DuckDB file BI tools query (default: warehous
 HEALTHSCORE_RAW_DIR      checked landed files as Parquet (default: raw/ next to the warehouse file)
 HEALTHSCORE_CRM_EXPORT_DIR  files for HubSpot and Salesforce imports (default: exports/crm/ next to the warehouse file)
 HEALTHSCORE_MEMORY_LIMIT memory DuckDB may use before it spills to disk, for loading and for dbt (default: 2500MB)
+HEALTHSCORE_DBT_TARGET   the engine dbt builds the models on: duckdb (default) or spark (docs/scaling.md)
+HEALTHSCORE_SPARK_DIR    tables and metastore of the local spark target (default: spark/ next to the warehouse file)
 DAGSTER_HOME             run history and logs (default: .dagster, set by the Makefile)
 HEALTHSCORE_WAREHOUSE_WAIT_SECONDS  how long a run waits for another one to release the warehouse (default: 3600)
 """
@@ -26,6 +28,8 @@ DEFAULT_WAREHOUSE_WAIT_SECONDS = 3600.0
 
 
 DEFAULT_MEMORY_LIMIT = "2500MB"
+# The outputs of dbt_project/profiles.yml: the engines dbt can build the models on.
+DBT_TARGETS = ("duckdb", "spark")
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,8 @@ class Settings:
     raw_dir: Path
     memory_limit: str
     crm_export_dir: Path
+    dbt_target: str = "duckdb"
+    spark_dir: Path | None = None
 
     @property
     def spill_dir(self) -> Path:
@@ -59,6 +65,7 @@ def load_settings() -> Settings:
     )
     raw = _absolute(os.environ.get("HEALTHSCORE_RAW_DIR", str(warehouse.parent / "raw")))
     crm_exports = _absolute(os.environ.get("HEALTHSCORE_CRM_EXPORT_DIR", str(warehouse.parent / "exports" / "crm")))
+    spark_dir = _absolute(os.environ.get("HEALTHSCORE_SPARK_DIR", str(warehouse.parent / "spark")))
     settings = Settings(
         warehouse_path=warehouse,
         landing_dir=landing,
@@ -66,11 +73,21 @@ def load_settings() -> Settings:
         raw_dir=raw,
         memory_limit=os.environ.get("HEALTHSCORE_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT),
         crm_export_dir=crm_exports,
+        dbt_target=dbt_target(),
+        spark_dir=spark_dir,
     )
     scripts = str(Path(sys.executable).parent)
     if scripts not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
     return settings
+
+
+def dbt_target() -> str:
+    """The output of dbt_project/profiles.yml that dbt builds on (HEALTHSCORE_DBT_TARGET, default duckdb)."""
+    target = os.environ.get("HEALTHSCORE_DBT_TARGET", "").strip() or DBT_TARGETS[0]
+    if target not in DBT_TARGETS:
+        raise ValueError(f"HEALTHSCORE_DBT_TARGET must be one of {', '.join(DBT_TARGETS)}, not {target!r}")
+    return target
 
 
 def warehouse_wait_seconds() -> float:

@@ -77,6 +77,7 @@ def cli_environment(dagster_home: Path, warehouse: Path, landing: Path, serving:
         "HEALTHSCORE_SPILL_DIR",
         "HEALTHSCORE_WAREHOUSE_WAIT_SECONDS",
         "HEALTHSCORE_CRM_EXPORT_DIR",
+        "HEALTHSCORE_SPARK_DIR",
     )
     env = {k: v for k, v in os.environ.items() if k not in derived}
     env.update(

@@ -21,6 +21,10 @@ class WarehouseResource(dg.ConfigurableResource):
     raw_dir: str
     memory_limit: str = "2500MB"
     spill_dir: str = ""
+    dbt_target: str = "duckdb"
+    """The engine dbt builds on (profiles.yml): duckdb, or spark with its tables in `spark_dir`
+    (defs/dbt/spark.py makes them views of this file)."""
+    spark_dir: str = ""
     _held_for_run: ExitStack = PrivateAttr(default_factory=ExitStack)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
@@ -42,6 +46,11 @@ class WarehouseResource(dg.ConfigurableResource):
     def spill_path(self) -> Path:
         """Where DuckDB writes what does not fit in `memory_limit` (beside the warehouse unless set)."""
         return Path(self.spill_dir) if self.spill_dir else self.file.parent / "spill"
+
+    @property
+    def spark_path(self) -> Path:
+        """Spark's tables and metastore for the local spark target (beside the warehouse unless set)."""
+        return Path(self.spark_dir) if self.spark_dir else self.file.parent / "spark"
 
     @property
     def raw_path(self) -> Path:

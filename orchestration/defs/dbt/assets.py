@@ -13,6 +13,7 @@ from orchestration.defs.dbt.descriptions import describe_test, seed_contents
 from orchestration.defs.dbt.failures import explain_failures
 from orchestration.defs.dbt.partial_parse import keep_parse, new_target_path, restore_parse
 from orchestration.defs.dbt.project import dbt_project
+from orchestration.defs.dbt.spark import load_manifest, mirror_spark_tables, write_spark_sources
 from orchestration.defs.resources import WarehouseResource
 from orchestration.settings import REPO_ROOT
 
@@ -29,11 +30,14 @@ class DbtBuildConfig(dg.Config):
 def warehouse_vars(warehouse: WarehouseResource) -> dict[str, str]:
     """The DuckDB file dbt opens, its memory limit and spill directory, as dbt vars that profiles.yml reads:
     dbt builds into the file of the resource the Python assets use, whatever the process environment says."""
-    return {
+    dbt_vars = {
         "warehouse_path": str(warehouse.file),
         "memory_limit": warehouse.memory_limit,
         "spill_dir": str(warehouse.spill_path),
     }
+    if warehouse.dbt_target == "spark":
+        dbt_vars["spark_dir"] = str(warehouse.spark_path)
+    return dbt_vars
 
 
 def dbt_build_args(config: DbtBuildConfig, warehouse: WarehouseResource) -> list[str]:
@@ -117,6 +121,11 @@ class LayerTranslator(DagsterDbtTranslator):
 
 
 def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, args: list[str], warehouse: WarehouseResource):
+    on_spark = warehouse.dbt_target == "spark"
+    if on_spark:
+        # Spark reads the sources as they stand in the warehouse now (defs/dbt/spark.py).
+        with warehouse.connect() as con:
+            write_spark_sources(con, load_manifest(dbt_project.manifest_path), warehouse.spark_path)
     # dbt builds everything it can (raise_on_error=False); a failed blocking test or a model dbt could not build
     # then fails this step with what was found, so the later checks and publishing are skipped, not fooled.
     target_path = new_target_path(dbt_project, context)
@@ -132,6 +141,11 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, args: list[st
             yield event
     keep_parse(dbt_project, args, target_path)
     prune_earlier_targets(Path(invocation.target_path))
+    if on_spark:
+        # The Python steps, the failing rows of tests and the publication read what dbt built on Spark
+        # through the DuckDB warehouse.
+        with warehouse.connect() as con:
+            mirror_spark_tables(con, load_manifest(dbt_project.manifest_path), warehouse.spark_path)
     if invocation.is_successful() and not failed_checks:
         return
     run_results = invocation.get_artifact("run_results.json")

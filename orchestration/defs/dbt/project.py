@@ -5,9 +5,17 @@ from pathlib import Path
 
 from dagster_dbt import DagsterDbtProjectPreparer, DbtProject
 
-from orchestration.settings import DBT_PROJECT_DIR, REPO_ROOT
+from orchestration.settings import DBT_PROJECT_DIR, REPO_ROOT, dbt_target
 
-dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+DBT_TARGET = dbt_target()
+# Each engine parses into a target directory of its own: its manifest differs (incremental strategies and
+# partitions are chosen per adapter), so switching engines neither re-parses nor reads the other's manifest.
+dbt_project = DbtProject(
+    project_dir=DBT_PROJECT_DIR,
+    profiles_dir=DBT_PROJECT_DIR,
+    target=DBT_TARGET,
+    target_path=Path("target" if DBT_TARGET == "duckdb" else f"target-{DBT_TARGET}"),
+)
 
 # What the manifest is parsed from: a change to any of these makes it stale.
 PARSED_FILES = ("dbt_project/**/*.sql", "dbt_project/**/*.yml", "dbt_project/**/*.md", "seeds/*.csv", "seeds/*.yml")
@@ -22,7 +30,7 @@ def manifest_is_current() -> bool:
         path.stat().st_mtime <= built
         for pattern in PARSED_FILES
         for path in REPO_ROOT.glob(pattern)
-        if "target" not in path.relative_to(REPO_ROOT).parts
+        if not any(part.startswith("target") for part in path.relative_to(REPO_ROOT).parts)
     )
 
 
@@ -39,6 +47,7 @@ def prepare_manifest() -> Path:
 PARSE_ONLY_VARS = {
     "warehouse_path": str(dbt_project.target_path / "parse-only.duckdb"),
     "spill_dir": str(dbt_project.target_path / "parse-only.spill"),
+    "spark_dir": str(dbt_project.target_path / "parse-only.spark"),
 }
 # Parsed from scratch: dbt's partial parsing drops the YAML properties of a singular test (description, the
 # meta.dagster.ref that makes it a Dagster check) once the test's SQL file changes. Parsing runs only after a

@@ -217,6 +217,46 @@ class SourceLoad:
         return [f for f in self.files if f.is_new]
 
 
+def stored_files(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, FileLoad]:
+    """The landed files of `source` as the committed manifest records them, by landed file."""
+    rows = con.execute(
+        f"select landed_file, size_bytes, modified_ns, content_hash, raw_file, rejected_file, rows_read, "
+        f"rows_rejected, first_event_date, last_event_date, newest_event_at, extra_columns, loaded_at, "
+        f"recheck_after, rows_unknown_account, rows_erased from {SCHEMA}.landed_files where source = ?",
+        [source],
+    ).fetchall()
+    return {
+        row[0]: FileLoad(*row[:11], tuple(row[11] or ()), row[12], row[13], False, row[14], rows_erased=row[15])
+        for row in rows
+    }
+
+
+def raw_view_columns(contract: SourceContract, files: list[FileLoad]) -> list[str]:
+    """The columns of `raw.<source>` over `files`, in order: the contract's, those beyond it that any file has,
+    the derived ones, then where each row came from."""
+    extras: list[str] = []
+    for file in files:
+        extras += [name for name in file.extra_columns if name not in extras]
+    return [
+        *contract.column_names,
+        *extras,
+        *(name for name, _ in derived_columns(contract)),
+        "_source_file",
+        "_source_row",
+        "_loaded_at",
+    ]
+
+
+def known_account_condition(contract: SourceContract, landed: str = "landed") -> str:
+    """The SQL condition that keeps a row of `landed` out of `raw.<source>` when its account is unknown."""
+    return f"""not exists (
+                select 1 from {SCHEMA}.unknown_account_rows as unknown
+                where unknown.source = {_literal(contract.name)}
+                  and unknown.landed_file = {landed}._source_file
+                  and unknown.source_row = {landed}._source_row
+            )"""
+
+
 class RawStore:
     """The raw Parquet files of every source under `root`, and their manifest in the warehouse."""
 
@@ -236,16 +276,7 @@ class RawStore:
     # --- reading the manifest --------------------------------------------------------------------------
 
     def stored_files(self, source: str) -> dict[str, FileLoad]:
-        rows = self.con.execute(
-            f"select landed_file, size_bytes, modified_ns, content_hash, raw_file, rejected_file, rows_read, "
-            f"rows_rejected, first_event_date, last_event_date, newest_event_at, extra_columns, loaded_at, "
-            f"recheck_after, rows_unknown_account, rows_erased from {SCHEMA}.landed_files where source = ?",
-            [source],
-        ).fetchall()
-        return {
-            row[0]: FileLoad(*row[:11], tuple(row[11] or ()), row[12], row[13], False, row[14], rows_erased=row[15])
-            for row in rows
-        }
+        return stored_files(self.con, source)
 
     def _source_dir(self, source: str) -> Path:
         return self.root / source
@@ -547,23 +578,10 @@ class RawStore:
 
     def _create_view(self, contract: SourceContract, result: SourceLoad) -> None:
         """`raw.<source>`: the rows of every landed file that met the contract and name a known account."""
-        extras = []
-        for file in result.files:
-            extras += [name for name in file.extra_columns if name not in extras]
-        derived = derived_columns(contract)
-        columns = ", ".join(
-            _quote(c)
-            for c in (
-                *contract.column_names,
-                *extras,
-                *(name for name, _ in derived),
-                "_source_file",
-                "_source_row",
-                "_loaded_at",
-            )
-        )
         view = f"{SCHEMA}.{_quote(contract.name)}"
+        columns = ", ".join(_quote(c) for c in raw_view_columns(contract, result.files))
         if not result.files:
+            derived = derived_columns(contract)
             typed = ", ".join(
                 [f"cast(null as {c.duckdb_type}) as {_quote(c.name)}" for c in contract.columns]
                 + [f"cast(null as {kind}) as {_quote(name)}" for name, kind in derived]
@@ -578,12 +596,7 @@ class RawStore:
             create or replace view {view} as
             select {columns}
             from read_parquet({files}, union_by_name = true) as landed
-            where not exists (
-                select 1 from {SCHEMA}.unknown_account_rows as unknown
-                where unknown.source = {_literal(contract.name)}
-                  and unknown.landed_file = landed._source_file
-                  and unknown.source_row = landed._source_row
-            )
+            where {known_account_condition(contract)}
         """)
 
     def _create_rejected_view(self) -> None:

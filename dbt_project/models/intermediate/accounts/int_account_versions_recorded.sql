@@ -4,12 +4,12 @@
 -- version valid on that day, so a later upsell or segment move never rewrites earlier scores. The first
 -- version of an account also stands for the days before it was first seen: nothing older is known.
 -- Like the score history, it is never rebuilt by --full-refresh: past exports cannot be recovered.
+-- A build rewrites every version of each account whose attributes changed: on Spark, the account's partition.
 {{ config(
     materialized='incremental',
-    unique_key=['account_id', 'valid_from_date'],
-    incremental_strategy=('merge' if target.type == 'spark' else 'delete+insert'),
     full_refresh=false,
     on_schema_change='append_new_columns',
+    **incremental_replacement('account_id', unique_key=['account_id', 'valid_from_date']),
 ) }}
 
 {{ assert_as_of_not_before_history() }}
@@ -94,7 +94,9 @@ dated as (
         lead(versions.valid_from_date) over (
             partition by versions.account_id order by versions.valid_from_date
         ) as next_valid_from_date,
-        row_number() over (partition by versions.account_id order by versions.valid_from_date) as version_number
+        -- bigint on every engine (Spark numbers rows as int).
+        cast(row_number() over (partition by versions.account_id order by versions.valid_from_date) as bigint)
+            as version_number
     from versions
 )
 

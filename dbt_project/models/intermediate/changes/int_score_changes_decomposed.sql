@@ -18,10 +18,9 @@
 -- when it scored them, else from the stored contributions, pivoted for only the days looked back to.
 {{ config(
     materialized='incremental',
-    unique_key='score_date',
-    incremental_strategy=('merge' if target.type == 'spark' else 'delete+insert'),
     full_refresh=var('rebuild_history', false),
     on_schema_change='append_new_columns',
+    **incremental_replacement('score_date', unique_key='score_date'),
 ) }}
 {%- set measures = scored_measures() %}
 {%- set measure_fields = ['value', 'points', 'weight', 'contribution'] %}

@@ -78,7 +78,8 @@ resolution_times as (
         days.score_date,
         resolution_windows.window_days,
         -- Seconds, not minutes: engines count minute differences differently (boundaries vs rounding up).
-        {{ median(dbt.datediff('tickets.opened_at', 'tickets.resolved_at', 'second') ~ ' / 3600.0') }}
+        -- Divided as a double: by the literal 3600.0, Spark divides decimals and rounds to six places.
+        {{ median('cast(' ~ dbt.datediff('tickets.opened_at', 'tickets.resolved_at', 'second') ~ ' as double) / 3600') }}
             as median_resolution_hours
     from days
     cross join resolution_windows

@@ -67,16 +67,32 @@ measure_settings as (
 -- better), or 100 minus the lowest whose cut value is at or above it (lower is better). The values of
 -- percentile measures and the cut points are sorted together per segment and measure, cut points first
 -- on ties, and running extremes of the cut points' percentiles read off the answer for every value.
-percentile_values as (
-    {%- for m in measures %}
-    select valued.account_id, valued.score_date, valued.segment, '{{ m }}' as measure, valued.{{ m }}__value as measure_value
+-- The percentile measures (normally a few), then their values: one pass over the account-days, unpivoted by
+-- a CASE (a union of one select per measure would repeat the account-days 21 times in Spark's plan).
+percentile_measures as (
+    select measure
+    from {{ ref('measures') }}
+    where normalisation = 'percentile'
+      and measure in ({% for m in measures %}'{{ m }}'{% if not loop.last %}, {% endif %}{% endfor %})
+),
+
+unpivoted_percentile_values as (
+    select
+        valued.account_id,
+        valued.score_date,
+        valued.segment,
+        percentile_measures.measure,
+        case percentile_measures.measure
+            {%- for m in measures %}
+            when '{{ m }}' then valued.{{ m }}__value
+            {%- endfor %}
+        end as measure_value
     from valued
-    cross join measure_settings
-    where measure_settings.{{ m }}__normalisation = 'percentile' and valued.{{ m }}__value is not null
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
-    {%- endfor %}
+    cross join percentile_measures
+),
+
+percentile_values as (
+    select * from unpivoted_percentile_values where measure_value is not null
 ),
 
 percentile_timeline as (
@@ -120,6 +136,18 @@ percentile_points as (
     where running_percentiles.is_value = 1 and running_percentiles.cut_points > 0
 ),
 
+-- The percentile points of an account-day as columns, joined once (not once per measure).
+percentile_ranks as (
+    select
+        account_id,
+        score_date
+        {%- for m in measures %},
+        max(case when measure = '{{ m }}' then points end) as {{ m }}__rank_points
+        {%- endfor %}
+    from percentile_points
+    group by account_id, score_date
+),
+
 -- Every measure's value turned into 0-100 points by the normalisation its seed row names:
 --   linear      ramp from floor_value (0 points) to target_value (100 points), clamped at both ends
 --   bands       the points of the band in seeds/measure_bands.csv the value falls into
@@ -143,7 +171,7 @@ pointed as (
             ~ '     / nullif(measure_settings.' ~ m ~ '__target_value - measure_settings.' ~ m ~ '__floor_value, 0)'
             ~ '   end'
             ~ ' when measure_settings.' ~ m ~ "__normalisation = 'bands' then " ~ m ~ '__band.points'
-            ~ ' when measure_settings.' ~ m ~ "__normalisation = 'percentile' then " ~ m ~ '__rank.points'
+            ~ ' when measure_settings.' ~ m ~ "__normalisation = 'percentile' then percentile_ranks." ~ m ~ '__rank_points'
             ~ ' end'
         ) }} as {{ m }}__points
         {%- endfor %}
@@ -155,11 +183,10 @@ pointed as (
         on {{ m }}__band.measure = '{{ m }}'
         and ({{ m }}__band.lower_bound is null or valued.{{ m }}__value >= {{ m }}__band.lower_bound)
         and ({{ m }}__band.upper_bound is null or valued.{{ m }}__value < {{ m }}__band.upper_bound)
-    left join percentile_points as {{ m }}__rank
-        on {{ m }}__rank.measure = '{{ m }}'
-        and valued.account_id = {{ m }}__rank.account_id
-        and valued.score_date = {{ m }}__rank.score_date
     {%- endfor %}
+    left join percentile_ranks
+        on valued.account_id = percentile_ranks.account_id
+        and valued.score_date = percentile_ranks.score_date
 ),
 
 measure_columns as (
@@ -201,11 +228,15 @@ weighted as (
         scorecard_weights.{{ m }}__weight,
         measure_settings.{{ m }}__component,
         {%- endfor %}
-        {{ sum_over_measures("case when {m}__points is not null then {m}__weight else 0 end", measures) }}
+        -- Exact decimal sums, divided once: the same total on every engine and every run. Each term is cast
+        -- to a narrow decimal first: every `+` widens the type by a digit, and past 38 digits Spark drops
+        -- scale (a sum of the 21 raw products came out rounded to 6 places, DuckDB's to 18).
+        {{ sum_over_measures("case when {m}__points is not null then cast({m}__weight as decimal(16, 12)) else 0 end", measures) }}
             as weight_with_data,
-        -- Exact decimal sums, divided once: the same total on every engine and every run.
-        {{ sum_over_measures("case when {m}__points is not null then {m}__weight * {m}__points else 0 end", measures) }}
-            as weighted_points,
+        {{ sum_over_measures(
+            "case when {m}__points is not null then cast({m}__weight * {m}__points as decimal(22, 18)) else 0 end",
+            measures
+        ) }} as weighted_points,
         {{ sum_over_measures("{m}__weight", measures) }} as weight_configured
     from days
     left join measure_columns
@@ -271,7 +302,7 @@ totals as (
         {{ score_value(
             "cast(" ~ sum_over_measures(
                 "case when {m}__component = '" ~ component ~ "' and {m}__points is not null and {m}__weight is not null"
-                ~ " then {m}__measure_weight * {m}__points end", measures)
+                ~ " then cast({m}__measure_weight * {m}__points as decimal(16, 12)) end", measures)
             ~ " as double) / nullif(" ~ sum_over_measures(
                 "case when {m}__component = '" ~ component ~ "' and {m}__points is not null and {m}__weight is not null"
                 ~ " then {m}__measure_weight end", measures)

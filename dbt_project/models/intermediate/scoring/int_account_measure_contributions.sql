@@ -6,10 +6,9 @@
 -- of it): `--full-refresh` does not rebuild it, `--vars '{rebuild_history: true}'` does.
 {{ config(
     materialized='incremental',
-    unique_key='score_date',
-    incremental_strategy=('merge' if target.type == 'spark' else 'delete+insert'),
     full_refresh=var('rebuild_history', false),
     on_schema_change='append_new_columns',
+    **incremental_replacement('score_date', unique_key='score_date'),
 ) }}
 {%- set measures = scored_measures() %}
 

@@ -2,10 +2,10 @@
 -- incrementally: only the days whose landed events changed are condensed again.
 {{ config(
     materialized='incremental',
-    incremental_strategy='append',
-    pre_hook=("{% if is_incremental() %}delete from {{ this }} where "
-        ~ "{{ in_date_ranges('activity_date', changed_event_date_ranges('usage_events')) }}{% endif %}"),
     on_schema_change='append_new_columns',
+    **incremental_replacement(
+        'activity_date', deleted_where="{{ in_date_ranges('activity_date', changed_event_date_ranges('usage_events')) }}"
+    ),
 ) }}
 
 select

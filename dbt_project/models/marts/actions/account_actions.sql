@@ -108,7 +108,8 @@ final as (
         prioritised.customer_step_en,
         prioritised.customer_step_de,
         accounts.health_score,
-        prioritised.priority,
+        -- bigint on every engine (Spark numbers rows as int).
+        cast(prioritised.priority as bigint) as priority,
         prioritised.due_days,
         prioritised.priority = 1 as is_primary,
         cast({{ dbt.dateadd('day', 'prioritised.due_days', 'accounts.score_date') }} as date) as due_date,

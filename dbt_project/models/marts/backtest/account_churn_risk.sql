@@ -10,11 +10,10 @@
 -- depends_on: {{ ref('int_account_health_scored') }}
 {{ config(
     materialized='incremental',
-    unique_key=['account_id', 'score_date'],
-    incremental_strategy=('merge' if target.type == 'spark' else 'delete+insert'),
     full_refresh=var('rebuild_history', false),
     on_schema_change='append_new_columns',
     tags=['churn_risk'],
+    **incremental_replacement('score_date', unique_key=['account_id', 'score_date']),
 ) }}
 
 with history as (

@@ -27,12 +27,14 @@ final as (
         currency_code,
         max(reporting_currency_code) as reporting_currency_code,
         count(*) as accounts,
-        sum(arr_amount) as arr_amount,
-        sum(arr_at_risk_horizon) as arr_at_risk_horizon,
-        sum(arr_at_risk_renewal) as arr_at_risk_renewal,
-        sum(arr_reporting_amount) as arr_reporting_amount,
-        sum(arr_at_risk_horizon_reporting_amount) as arr_at_risk_horizon_reporting_amount,
-        sum(arr_at_risk_renewal_reporting_amount) as arr_at_risk_renewal_reporting_amount,
+        -- Sums of decimal(18, 2) widen differently per engine (DuckDB to 38 digits, Spark by 10): the
+        -- contract's type is cast here so both give one.
+        cast(sum(arr_amount) as decimal(38, 2)) as arr_amount,
+        cast(sum(arr_at_risk_horizon) as decimal(38, 2)) as arr_at_risk_horizon,
+        cast(sum(arr_at_risk_renewal) as decimal(38, 2)) as arr_at_risk_renewal,
+        cast(sum(arr_reporting_amount) as decimal(38, 2)) as arr_reporting_amount,
+        cast(sum(arr_at_risk_horizon_reporting_amount) as decimal(38, 2)) as arr_at_risk_horizon_reporting_amount,
+        cast(sum(arr_at_risk_renewal_reporting_amount) as decimal(38, 2)) as arr_at_risk_renewal_reporting_amount,
         -- Summed as decimals: a sum of doubles depends on the order threads add them in, and a refresh of
         -- the same data must give the same figures.
         cast(

@@ -12,10 +12,9 @@
 -- History-shaped, so incremental like account_health_history: a build writes the days it scores.
 {{ config(
     materialized='incremental',
-    unique_key='score_date',
-    incremental_strategy=('merge' if target.type == 'spark' else 'delete+insert'),
     full_refresh=var('rebuild_history', false),
     on_schema_change='append_new_columns',
+    **incremental_replacement('score_date', unique_key='score_date'),
 ) }}
 
 {%- set min_points = seed_setting('score_change_settings', 'explanation_min_points') %}

@@ -3,7 +3,7 @@
 -- contribution then and now. An account-day-window's `change_points` add up exactly to its change in
 -- account_health_history. A view of int_score_changes_decomposed, which keeps the history: storing it
 -- twice would double the cost of every build.
-{{ config(materialized='view') }}
+{{ config(materialized=mart_view()) }}
 
 select
     decomposed.account_id || '|' || cast(decomposed.score_date as {{ dbt.type_string() }}) || '|'

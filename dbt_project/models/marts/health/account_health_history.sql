@@ -9,10 +9,9 @@
 -- explains the difference, with its configuration driver). A rebuild scores every day with one version.
 {{ config(
     materialized='incremental',
-    unique_key=['account_id', 'score_date'],
-    incremental_strategy=('merge' if target.type == 'spark' else 'delete+insert'),
     full_refresh=var('rebuild_history', false),
     on_schema_change='append_new_columns',
+    **incremental_replacement('score_date', unique_key=['account_id', 'score_date']),
 ) }}
 
 with scored as (

@@ -3,7 +3,7 @@
 -- contribution. An account-day's contributions plus its cap adjustment add up exactly to its score.
 -- A view of int_account_measure_contributions, which keeps the history of every contribution: storing
 -- the largest table twice would double the cost of every build.
-{{ config(materialized='view') }}
+{{ config(materialized=mart_view()) }}
 
 select
     account_id || '|' || cast(score_date as {{ dbt.type_string() }}) || '|' || measure as account_day_measure_id,
@@ -14,7 +14,8 @@ select
     normalisation,
     measure_value,
     measure_points,
-    scorecard_weight,
+    -- The contract's precision on every engine (Spark derives one digit more from the product).
+    cast(scorecard_weight as decimal(18, 12)) as scorecard_weight,
     effective_weight,
     contribution,
     has_data,

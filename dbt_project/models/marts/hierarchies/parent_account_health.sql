@@ -13,10 +13,9 @@
 -- of those days go with them.
 {{ config(
     materialized='incremental',
-    unique_key='score_date',
-    incremental_strategy=('merge' if target.type == 'spark' else 'delete+insert'),
     full_refresh=var('rebuild_history', false),
     on_schema_change='append_new_columns',
+    **incremental_replacement('score_date', unique_key='score_date'),
 ) }}
 -- depends_on: {{ ref('int_account_days_assigned') }}
 

@@ -11,11 +11,11 @@
 -- depends_on: {{ ref('int_account_health_scored') }}
 {{ config(
     materialized='incremental',
-    incremental_strategy='append',
-    pre_hook=("{% if is_incremental() %}delete from {{ this }} where score_date >= "
-        ~ "(select min(score_date) from {{ ref('int_account_health_scored') }}){% endif %}"),
     full_refresh=var('rebuild_history', false),
     on_schema_change='append_new_columns',
+    **incremental_replacement(
+        'score_date', deleted_where="score_date >= (select min(score_date) from {{ ref('int_account_health_scored') }})"
+    ),
 ) }}
 
 {%- set window_days = seed_setting('check_settings', 'benchmark_window_days', 'integer') %}

@@ -4,10 +4,10 @@
 -- changed since the last one (see macros/landed_changes.sql) and replaces exactly those days.
 {{ config(
     materialized='incremental',
-    incremental_strategy='append',
-    pre_hook=("{% if is_incremental() %}delete from {{ this }} where "
-        ~ "{{ in_date_ranges('occurred_date', changed_event_date_ranges('usage_events')) }}{% endif %}"),
     on_schema_change='append_new_columns',
+    **incremental_replacement(
+        'occurred_date', deleted_where="{{ in_date_ranges('occurred_date', changed_event_date_ranges('usage_events')) }}"
+    ),
 ) }}
 
 {%- set changed_ranges = changed_event_date_ranges('usage_events') if is_incremental() else none %}
