@@ -30,6 +30,11 @@ from filelock import FileLock
 from orchestration.sample_data import simulate, write_landing
 from orchestration.settings import REPO_ROOT
 
+# tests/spark/ builds the sample on a local Spark (minutes, and the spark extra with Java): `make test-spark`
+# runs it (HEALTHSCORE_TEST_SPARK=1), `make test` leaves it out. Said here, as a second conftest.py would
+# shadow this one's module name for the tests that import from it.
+collect_ignore_glob = [] if os.environ.get("HEALTHSCORE_TEST_SPARK") == "1" else ["spark/*"]
+
 SMALL_ACCOUNTS = 40
 SMALL_DAYS = 270
 END_DATE = dt.date(2026, 10, 31)
